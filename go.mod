@@ -1,0 +1,3 @@
+module github.com/tsumugi-quic/tsumugi
+
+go 1.26

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (README.md): unit tests and integration tests
+# under the race detector, then a short run of every fuzz target.
+# FUZZTIME sets how long each fuzz target runs (default 3s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go vet"
+go vet ./...
+
+echo "== unit tests (race)"
+go test -race -count=1 ./...
+
+if [ -f integration_test/go.mod ]; then
+	echo "== integration tests (race)"
+	(cd integration_test && go vet ./... && go test -race -count=1 -timeout 20m ./...)
+fi
+
+echo "== fuzz smoke"
+fuzztime=${FUZZTIME:-3s}
+# Every func FuzzXxx in a _test.go file, run alone for $fuzztime.
+grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+	dir=$(dirname "$f")
+	case "$dir" in ./integration_test*) continue ;; esac
+	for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
+		echo "-- $dir $name"
+		go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$dir" >/dev/null
+	done
+done
+echo "== all tests passed"
