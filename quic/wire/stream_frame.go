@@ -62,12 +62,18 @@ func (f *StreamFrame) Append(b []byte, withLength bool) []byte {
 // StreamDataFit returns how many bytes of data fit in a STREAM frame for
 // stream id at offset off that may take at most space bytes in all, and
 // whether that frame must carry a Length field. With want bytes to send: if
-// all of them fit with a Length field and leave room, the frame keeps its
-// Length so that more frames can follow; if the frame fills space exactly (or
-// want is larger), the Length field is dropped and the frame takes the rest
-// of the packet (RFC 9000 §19.8). It returns n < 0 if not even an empty
-// frame fits. A frame without a Length field takes exactly space bytes.
+// all of them fit with a Length field, the frame keeps its Length so that
+// more frames can follow; if want is at least what a frame without a Length
+// field can carry, the Length field is dropped and the frame takes exactly
+// the rest of the packet (RFC 9000 §19.8). Otherwise (the Length field does
+// not fit beside all of want) it returns the largest n < want that fits with
+// a Length field; the rest goes in the next packet. It returns n < 0 if not
+// even an empty frame fits. A negative want counts as 0.
+//
+// Invariants: a frame without a Length field takes exactly space bytes; a
+// frame with one takes at most space bytes.
 func StreamDataFit(id, off uint64, want, space int) (n int, withLength bool) {
+	want = max(want, 0)
 	hdr := StreamFrameHeaderLen(id, off, 0, false)
 	if space < hdr {
 		return -1, false
@@ -76,19 +82,15 @@ func StreamDataFit(id, off uint64, want, space int) (n int, withLength bool) {
 	if want >= avail {
 		return avail, false
 	}
-	// want < avail: with a Length field the frame is shorter than space, so
+	// want < avail: with a Length field the frame may end before space, so
 	// another frame may follow.
-	if hdr+VarintLen(uint64(want))+want <= space {
+	if VarintLen(uint64(want))+want <= avail {
 		return want, true
 	}
 	// The Length field does not fit beside all of want, and without it the
-	// data would have to run to the end of space. Send fewer bytes, with a
-	// Length field; the rest goes in the next packet.
-	n = avail - VarintLen(uint64(avail))
-	if n < 0 {
-		return -1, false
-	}
-	return n, true
+	// data would have to run to the end of space. Send the most that fits
+	// with a Length field (fewer than want, avail >= 1 here).
+	return maxPrefixedLen(avail), true
 }
 
 // ParseStreamFrame parses a STREAM frame at the start of b. Without a Length

@@ -63,6 +63,9 @@ func AppendVarintN(b []byte, v uint64, n int) []byte {
 // to fill in a length field reserved with AppendVarintN. It panics under the
 // same conditions as AppendVarintN or if b is shorter than n.
 func PutVarintN(b []byte, v uint64, n int) {
+	if len(b) < n {
+		panic("wire: PutVarintN: buffer shorter than the varint")
+	}
 	AppendVarintN(b[:0:n], v, n)
 }
 
@@ -81,6 +84,33 @@ func ParseVarint(b []byte) (v uint64, n int, err error) {
 		v = v<<8 | uint64(b[i])
 	}
 	return v, n, nil
+}
+
+// varintMax is the largest value each encoded length can hold, by
+// length in bytes (RFC 9000 §16, Table 4).
+var varintMax = [...]uint64{1: 63, 2: 16383, 4: 1<<30 - 1, 8: MaxVarint}
+
+// maxPrefixedLen returns the largest n such that a Length field holding n
+// (shortest encoding) followed by n bytes takes at most avail bytes, or -1 if
+// avail < 1 (not even a Length field of 0 fits). It is the largest amount of
+// data a length-prefixed frame can carry in avail bytes after its other
+// fields.
+func maxPrefixedLen(avail int) int {
+	if avail < 1 {
+		return -1
+	}
+	best := 0
+	for _, l := range [...]int{1, 2, 4, 8} {
+		n := avail - l
+		if n < 0 {
+			break
+		}
+		if uint64(n) > varintMax[l] {
+			n = int(varintMax[l])
+		}
+		best = max(best, n)
+	}
+	return best
 }
 
 var errTruncatedVarint = &TransportError{Code: FrameEncodingError, Reason: "truncated variable-length integer"}
