@@ -5,12 +5,17 @@ package sched
 type Space uint8
 
 const (
+	// Initial is the space of Initial packets.
 	Initial Space = iota
+	// Handshake is the space of Handshake packets.
 	Handshake
+	// AppData is the space of 0-RTT and 1-RTT packets.
 	AppData
+	// NumSpaces is the number of packet number spaces.
 	NumSpaces
 )
 
+// String returns the space's name, for logs.
 func (s Space) String() string {
 	switch s {
 	case Initial:
