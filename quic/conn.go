@@ -1,0 +1,223 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/stream"
+)
+
+// Conn is a QUIC connection. One goroutine per connection (run) owns its
+// state; the methods here, called from application goroutines, reach it
+// through small locked queues and capacity-1 wake channels, never by
+// touching that state.
+type Conn struct {
+	// Set at creation, then read-only.
+	ep           *Endpoint
+	ownsEndpoint bool // a Dial endpoint: closed when the connection ends
+	isClient     bool
+	config       *Config
+	tlsConf      *tls.Config
+	localAddr    net.Addr
+	created      time.Time
+
+	ctx           context.Context // done when the connection is gone; context.Cause says why
+	cancel        context.CancelCauseFunc
+	handshakeDone chan struct{} // closed when the handshake completes
+	exited        chan struct{} // closed when the connection goroutine returns
+
+	// Written by the connection goroutine before handshakeDone closes.
+	tlsState tls.ConnectionState
+
+	remoteAddr atomic.Pointer[net.UDPAddr]
+	srtt       atomic.Int64 // smoothed RTT in ns, for stream window tuning
+
+	inbox *inbox
+	wake  wakeQueue
+	open  opener // local stream opening, shared with OpenStream callers
+
+	acceptBidi acceptQueue
+	acceptUni  acceptQueue
+
+	consumed atomic.Uint64 // stream bytes the application has read (Owner.Consumed)
+
+	closeMu  sync.Mutex
+	closeReq *closeRequest // set by Close/CloseWithError, taken by the goroutine
+
+	// Everything below is owned by the connection goroutine.
+	st connState
+}
+
+// closeRequest is an application's request to close the connection.
+type closeRequest struct {
+	code     uint64
+	reason   string
+	graceful bool // deliver data already written and closed first
+	err      error
+}
+
+// newConn creates a connection; the caller registers its connection IDs and
+// starts run.
+func newConn(ep *Endpoint, isClient bool, remote netip.AddrPort, version uint32, tlsConf *tls.Config, config *Config, odcid, peerSCID []byte) *Conn {
+	c := &Conn{
+		ep:            ep,
+		isClient:      isClient,
+		config:        config,
+		tlsConf:       tlsConf,
+		localAddr:     ep.LocalAddr(),
+		created:       time.Now(),
+		handshakeDone: make(chan struct{}),
+		exited:        make(chan struct{}),
+		inbox:         newInbox(),
+	}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.remoteAddr.Store(net.UDPAddrFromAddrPort(remote))
+	c.wake.init()
+	c.acceptBidi.init()
+	c.acceptUni.init()
+	c.st.init(c, remote, version, odcid, peerSCID)
+	c.open.init(c)
+	return c
+}
+
+// Context is done when the connection is gone; context.Cause tells why
+// (an *ApplicationError, *TransportError, ErrIdleTimeout, ...).
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.localAddr }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remoteAddr.Load() }
+
+// ConnectionState describes a connection once its handshake is complete.
+type ConnectionState struct {
+	TLS     tls.ConnectionState
+	Version uint32 // QUIC version
+	ALPN    string // negotiated application protocol
+}
+
+// ConnectionState returns the TLS state, QUIC version and ALPN. Before the
+// handshake completes it returns the zero value.
+func (c *Conn) ConnectionState() ConnectionState {
+	select {
+	case <-c.handshakeDone:
+		return ConnectionState{TLS: c.tlsState, Version: c.st.version, ALPN: c.tlsState.NegotiatedProtocol}
+	default:
+		return ConnectionState{}
+	}
+}
+
+// OpenStream opens a bidirectional stream, waiting for stream credit from
+// the peer (MAX_STREAMS) if needed. The peer learns of the stream with its
+// first frame: write to it (or close it) for the peer's AcceptStream to
+// return.
+func (c *Conn) OpenStream(ctx context.Context) (*stream.Stream, error) {
+	core, err := c.open.open(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return core.Stream(), nil
+}
+
+// OpenUniStream opens a unidirectional stream, waiting for credit if needed.
+func (c *Conn) OpenUniStream(ctx context.Context) (*stream.SendStream, error) {
+	core, err := c.open.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return core.SendStream(), nil
+}
+
+// AcceptStream waits for the peer's next bidirectional stream.
+func (c *Conn) AcceptStream(ctx context.Context) (*stream.Stream, error) {
+	core, err := c.acceptBidi.accept(ctx, c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.Stream(), nil
+}
+
+// AcceptUniStream waits for the peer's next unidirectional stream.
+func (c *Conn) AcceptUniStream(ctx context.Context) (*stream.ReceiveStream, error) {
+	core, err := c.acceptUni.accept(ctx, c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.ReceiveStream(), nil
+}
+
+// DialStream opens a bidirectional stream as a net.Conn. Its network and
+// address arguments are ignored: it fits http.Transport.DialContext, so that
+// net/http can run over streams of one QUIC connection.
+func (c *Conn) DialStream(ctx context.Context, network, addr string) (net.Conn, error) {
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the connection gracefully: data already written to streams
+// whose write side was closed is delivered (acknowledged by the peer) first,
+// bounded by a few round trips' worth of patience, then CONNECTION_CLOSE
+// with application code 0 is sent. It waits for the connection goroutine.
+func (c *Conn) Close() error {
+	c.requestClose(&closeRequest{graceful: true})
+	return c.wait()
+}
+
+// CloseWithError closes the connection at once with an application error
+// code and reason (CONNECTION_CLOSE of type 0x1d).
+func (c *Conn) CloseWithError(code uint64, reason string) error {
+	c.requestClose(&closeRequest{code: code, reason: reason})
+	return c.wait()
+}
+
+func (c *Conn) requestClose(r *closeRequest) {
+	c.closeMu.Lock()
+	if c.closeReq == nil {
+		c.closeReq = r
+	}
+	c.closeMu.Unlock()
+	c.wake.signal()
+}
+
+// abortLocal closes the connection at once because of err, for example when
+// the endpoint closes.
+func (c *Conn) abortLocal(err error) {
+	c.requestClose(&closeRequest{code: 0, err: err})
+}
+
+// wait waits for the connection goroutine to finish, then closes a Dial
+// endpoint.
+func (c *Conn) wait() error {
+	<-c.exited
+	if c.ownsEndpoint {
+		c.ep.Close()
+	}
+	return nil
+}
+
+// stream.Owner, for the streams of this connection.
+
+// Wake implements stream.Owner.
+func (c *Conn) Wake(id stream.ID) { c.wake.add(id) }
+
+// Consumed implements stream.Owner.
+func (c *Conn) Consumed(n int) {
+	total := c.consumed.Add(uint64(n))
+	if total >= c.st.flow.wakeAt.Load() {
+		c.wake.signal()
+	}
+}
+
+// SmoothedRTT implements stream.Owner.
+func (c *Conn) SmoothedRTT() time.Duration { return time.Duration(c.srtt.Load()) }
+
+var _ stream.Owner = (*Conn)(nil)

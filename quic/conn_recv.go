@@ -1,0 +1,214 @@
+package quic
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/sched"
+)
+
+// handleDatagram processes every packet coalesced in one datagram
+// (RFC 9000 §12.2).
+func (c *Conn) handleDatagram(d *datagram, now time.Time) {
+	st := &c.st
+	if st.phase >= phaseDraining {
+		return
+	}
+	if d.addr != st.remote {
+		// Migration is not supported yet: packets from another address
+		// are dropped (RFC 9000 §9 lets us refuse).
+		st.metrics.dropped("address")
+		return
+	}
+	st.bytesReceived += uint64(len(d.b))
+	b := d.b
+	var firstDCID []byte
+	processed := false
+	for len(b) > 0 {
+		var n int
+		var ok bool
+		var err error
+		if wire.IsLongHeader(b[0]) {
+			n, ok, err = c.handleLongPacket(b, &firstDCID, now)
+		} else {
+			n, ok, err = c.handleShortPacket(b, firstDCID, now)
+		}
+		if err != nil {
+			c.closeLocal(err, now)
+			return
+		}
+		processed = processed || ok
+		if n <= 0 || n > len(b) {
+			break
+		}
+		b = b[n:]
+	}
+	if !processed && !wire.IsLongHeader(d.b[0]) && st.cids.isStatelessReset(d.b) {
+		c.closeSilently(ErrStatelessReset)
+		return
+	}
+	if processed && st.phase == phaseClosing {
+		c.onClosingPacket(now)
+	}
+}
+
+// handleLongPacket processes one long-header packet at the start of b. It
+// returns the packet's length (0: drop the rest of the datagram) and whether
+// the packet was processed.
+func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int, bool, error) {
+	st := &c.st
+	hdr, err := wire.ParseLongHeader(b)
+	if err != nil {
+		st.metrics.dropped("header")
+		return 0, false, nil
+	}
+	switch {
+	case hdr.Type == wire.PacketVersionNegotiation:
+		if c.isClient && !st.gotServerInitial {
+			c.handleVersionNegotiation(b)
+		}
+		return 0, false, nil
+	case hdr.Version != st.version:
+		return 0, false, nil
+	case hdr.Type == wire.PacketRetry:
+		// Retry is handled by a later issue: without it, a Retry is
+		// dropped (RFC 9000 §17.2.5 lets a client discard it).
+		return 0, false, nil
+	}
+	n := hdr.PNOffset + int(hdr.Length)
+	if n > len(b) {
+		return 0, false, nil
+	}
+	if *firstDCID == nil {
+		*firstDCID = hdr.DstConnID
+	} else if !bytes.Equal(*firstDCID, hdr.DstConnID) {
+		return n, false, nil // RFC 9000 §12.2: all packets of a datagram share a DCID
+	}
+	var sp sched.Space
+	switch hdr.Type {
+	case wire.PacketInitial:
+		// A token in a client's Initial is ignored: we issue none yet
+		// (Retry and NEW_TOKEN come later; RFC 9000 §8.1.3 allows it).
+		sp = sched.Initial
+	case wire.PacketHandshake:
+		sp = sched.Handshake
+	default:
+		return n, false, nil // 0-RTT is not accepted yet
+	}
+	l := &st.levels[sp]
+	if l.open == nil {
+		st.metrics.dropped("no_keys")
+		return n, false, nil
+	}
+	pkt := b[:n]
+	pnLen, truncated, err := l.open.RemoveHeaderProtection(pkt, hdr.PNOffset)
+	if err != nil {
+		return n, false, nil
+	}
+	pn := wire.DecodePacketNumber(l.largestRecv(), truncated, pnLen*8)
+	payload, err := l.open.Open(pkt, hdr.PNOffset+pnLen, pn)
+	if err != nil {
+		st.metrics.dropped("decrypt")
+		return n, false, nil
+	}
+	// RFC 9000 §17.2: reserved bits must be zero once protection is removed.
+	if pkt[0]&0x0c != 0 {
+		return n, true, &wire.TransportError{Code: wire.ProtocolViolation, Reason: "reserved bits set"}
+	}
+	if l.recv.IsDuplicate(pn) {
+		return n, true, nil
+	}
+	if c.isClient && sp == sched.Initial && !st.gotServerInitial {
+		// RFC 9000 §7.2: the client switches to the server's chosen ID.
+		st.gotServerInitial = true
+		st.cids.setServerID(hdr.SrcConnID)
+	}
+	st.metrics.packetReceived(hdr.Type, len(pkt))
+	ackEliciting, err := c.handleFrames(sp, hdr.Type, payload, hdr.DstConnID, now)
+	if err != nil {
+		return n, true, err
+	}
+	l.recv.OnPacket(pn, ackEliciting, 0, now)
+	st.lastActivity = now
+	if !c.isClient && sp == sched.Handshake && !st.addrValidated {
+		// RFC 9000 §8.1: a Handshake packet validates the client's
+		// address; RFC 9001 §4.9.1: the server drops its Initial keys.
+		st.addrValidated = true
+		c.discardLevel(sched.Initial)
+	}
+	return n, true, nil
+}
+
+// handleShortPacket processes a 1-RTT packet: the rest of the datagram.
+func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int, bool, error) {
+	st := &c.st
+	dcid, pnOffset, err := wire.ParseShortHeader(b, c.config.ConnectionIDLength)
+	if err != nil {
+		return 0, false, nil
+	}
+	if firstDCID != nil && !bytes.Equal(firstDCID, dcid) {
+		return 0, false, nil
+	}
+	if st.app.open == nil {
+		st.metrics.dropped("no_keys")
+		return 0, false, nil
+	}
+	l := &st.levels[sched.AppData]
+	pnLen, truncated, err := st.app.open.RemoveHeaderProtection(b, pnOffset)
+	if err != nil {
+		return 0, false, nil
+	}
+	pn := wire.DecodePacketNumber(l.largestRecv(), truncated, pnLen*8)
+	phase := b[0]&0x04 != 0
+	keys, next := st.app.openKeys(phase, pn, now)
+	if keys == nil {
+		return 0, false, nil
+	}
+	payload, err := keys.Open(b, pnOffset+pnLen, pn)
+	if err != nil {
+		st.metrics.dropped("decrypt")
+		return 0, false, nil
+	}
+	if next {
+		st.app.rotate(pn, now, 3*st.rec.PTO())
+	} else {
+		st.app.opened(pn)
+	}
+	// RFC 9000 §17.3.1: reserved bits must be zero.
+	if b[0]&0x18 != 0 {
+		return len(b), true, &wire.TransportError{Code: wire.ProtocolViolation, Reason: "reserved bits set"}
+	}
+	if l.recv.IsDuplicate(pn) {
+		return len(b), true, nil
+	}
+	st.metrics.packetReceived(wire.Packet1RTT, len(b))
+	ackEliciting, err := c.handleFrames(sched.AppData, wire.Packet1RTT, payload, dcid, now)
+	if err != nil {
+		return len(b), true, err
+	}
+	l.recv.OnPacket(pn, ackEliciting, 0, now)
+	st.lastActivity = now
+	return len(b), true, nil
+}
+
+// handleVersionNegotiation: the server speaks none of our versions
+// (RFC 9000 §6.2). We offer only one version at a time, so this ends the
+// attempt with a clear error, unless the packet lists our version (then it
+// is ignored, §6.2).
+func (c *Conn) handleVersionNegotiation(b []byte) {
+	st := &c.st
+	dcid, scid, versions, err := wire.ParseVersionNegotiation(b)
+	if err != nil || !bytes.Equal(dcid, st.cids.scid()) || !bytes.Equal(scid, st.odcid) {
+		return
+	}
+	var theirs []uint32
+	for i := 0; i+4 <= len(versions); i += 4 {
+		v := uint32(versions[i])<<24 | uint32(versions[i+1])<<16 | uint32(versions[i+2])<<8 | uint32(versions[i+3])
+		if v == st.version {
+			return
+		}
+		theirs = append(theirs, v)
+	}
+	c.closeSilently(&VersionNegotiationError{Ours: []uint32{st.version}, Theirs: theirs})
+}

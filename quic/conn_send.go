@@ -1,0 +1,323 @@
+package quic
+
+import (
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/sched"
+)
+
+// aeadOverhead is the AEAD tag length of every QUIC cipher suite.
+const aeadOverhead = 16
+
+// builtPacket is a packet assembled in the datagram buffer, not yet sealed.
+type builtPacket struct {
+	sp           sched.Space
+	pt           wire.PacketType
+	start        int // offset of the packet in the datagram
+	pnOffset     int // offset of the packet number, from the datagram start
+	pnLen        int
+	lengthOffset int // offset of a long header's Length field, -1 for short headers
+	payloadEnd   int
+	pn           uint64
+	keys         *wire.Keys
+	rec          *sched.Record
+}
+
+// send sends datagrams while there is something to send and the congestion
+// controller, pacer and anti-amplification limit allow. It reports whether
+// it stopped early with more to send.
+func (c *Conn) send(now time.Time) (more bool) {
+	st := &c.st
+	st.pacingWait = time.Time{}
+	switch st.phase {
+	case phaseDraining, phaseDone:
+		return false
+	case phaseClosing:
+		if st.closeFrame.due {
+			if d := c.buildDatagram(now); d != nil {
+				c.ep.writeTo(d, st.remote)
+			}
+			st.closeFrame.due = false
+			st.closeFrame.lastSent = now
+		}
+		return false
+	}
+	for i := 0; i < maxDatagramsPerRound; i++ {
+		d := c.buildDatagram(now)
+		if d == nil {
+			return false
+		}
+		if err := c.ep.writeTo(d, st.remote); err != nil {
+			st.metrics.sendError()
+		}
+	}
+	return true
+}
+
+// sealKeys returns the keys to send with in space sp, or nil.
+func (st *connState) sealKeys(sp sched.Space) *wire.Keys {
+	if sp == sched.AppData {
+		return st.app.seal
+	}
+	return st.levels[sp].seal
+}
+
+// buildDatagram assembles, seals and accounts one datagram of coalesced
+// packets (RFC 9000 §12.2), or returns nil when there is nothing to send.
+func (c *Conn) buildDatagram(now time.Time) []byte {
+	st := &c.st
+	limit := st.mtu
+	if !c.isClient && !st.addrValidated {
+		// RFC 9000 §8.1: at most three times the bytes received.
+		allowed := int64(3*st.bytesReceived) - int64(st.bytesSent)
+		if allowed < int64(limit) {
+			limit = int(max(allowed, 0))
+		}
+	}
+	buf := st.sendBuf[:0]
+	var pkts [sched.NumSpaces]builtPacket
+	n := 0
+	needPad := false
+	for sp := sched.Initial; sp < sched.NumSpaces; sp++ {
+		if st.sealKeys(sp) == nil {
+			continue
+		}
+		var p builtPacket
+		var ok bool
+		buf, p, ok = c.buildPacket(buf, sp, limit, now)
+		if !ok {
+			continue
+		}
+		pkts[n] = p
+		n++
+		if p.pt == wire.PacketInitial && (c.isClient || p.rec.AckEliciting) {
+			needPad = true
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	// RFC 9000 §14.1: datagrams with a client's Initial, and with a
+	// server's ack-eliciting Initial, are padded to 1200 bytes.
+	if needPad && len(buf) < minInitialPacketSize {
+		last := &pkts[n-1]
+		pad := min(minInitialPacketSize, limit) - len(buf)
+		if pad > 0 {
+			buf = buf[:len(buf)+pad]
+			clear(buf[last.payloadEnd : last.payloadEnd+pad])
+			last.payloadEnd += pad
+			last.rec.InFlight = true
+		}
+	}
+	for i := 0; i < n; i++ {
+		c.sealPacket(buf, &pkts[i], now)
+	}
+	st.bytesSent += uint64(len(buf))
+	st.metrics.datagramSent(n, len(buf), limit)
+	if c.isClient && st.levels[sched.Initial].seal != nil {
+		for i := 0; i < n; i++ {
+			if pkts[i].sp == sched.Handshake {
+				// RFC 9001 §4.9.1: a client drops its Initial keys when
+				// it first sends a Handshake packet.
+				c.discardLevel(sched.Initial)
+				break
+			}
+		}
+	}
+	if st.phase < phaseClosing {
+		st.app.maybeInitiate(c.config.KeyUpdateInterval, st.handshakeConfirm)
+	}
+	return buf
+}
+
+// sealPacket fills in the Length field, encrypts the packet in place and
+// hands its record to loss recovery.
+func (c *Conn) sealPacket(buf []byte, p *builtPacket, now time.Time) {
+	st := &c.st
+	end := p.payloadEnd + aeadOverhead
+	if p.lengthOffset >= 0 {
+		wire.PutVarintN(buf[p.lengthOffset:], uint64(end-p.pnOffset), 2)
+	}
+	p.keys.Seal(buf[p.start:p.payloadEnd:end], p.pnOffset-p.start, p.pnLen, p.pn)
+	rec := p.rec
+	rec.SentBytes = end - p.start
+	st.metrics.packetSent(p.pt, rec.SentBytes)
+	if st.phase >= phaseClosing {
+		st.records.Put(rec)
+		return
+	}
+	if sched.Space(p.sp) == sched.AppData {
+		st.app.onSent(p.pn)
+	}
+	if rec.AckEliciting {
+		if st.probes[p.sp] > 0 {
+			st.probes[p.sp]--
+		}
+		if !st.sentAckElicitingSinceRecv {
+			// RFC 9000 §10.1: sending restarts the idle timer if no
+			// ack-eliciting packet went out since the last receipt.
+			st.lastActivity = now
+			st.sentAckElicitingSinceRecv = true
+		}
+		st.lastAckEliciting = now
+	}
+	st.rec.OnPacketSent(rec, now)
+}
+
+// buildPacket appends one packet of space sp, unsealed, to buf. It returns
+// ok=false (and buf unchanged) when the packet would carry nothing worth
+// sending.
+func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time) ([]byte, builtPacket, bool) {
+	st := &c.st
+	l := &st.levels[sp]
+	p := builtPacket{sp: sp, start: len(buf), lengthOffset: -1, keys: st.sealKeys(sp), pn: l.nextPN}
+	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
+	dcid := st.cids.peerCurrent()
+	if sp == sched.AppData {
+		p.pt = wire.Packet1RTT
+		buf = wire.AppendShortHeader(buf, dcid, p.pnLen, st.app.sendPhase, false)
+	} else {
+		p.pt = wire.PacketInitial
+		if sp == sched.Handshake {
+			p.pt = wire.PacketHandshake
+		}
+		h := wire.LongHeader{Type: p.pt, Version: st.version, DstConnID: dcid, SrcConnID: st.cids.scid()}
+		buf, p.lengthOffset = wire.AppendLongHeader(buf, &h, p.pnLen)
+	}
+	p.pnOffset = len(buf)
+	buf = wire.AppendPacketNumber(buf, p.pn, p.pnLen)
+	payloadStart := len(buf)
+	budget := limit - payloadStart - aeadOverhead
+	// The header protection sample needs 4 bytes of packet number and
+	// payload before it (RFC 9001 §5.4.2); a tiny budget isn't worth a packet.
+	if budget < 8 {
+		return buf[:p.start], p, false
+	}
+	rec := st.records.Get()
+	rec.Space, rec.PacketNumber = sp, p.pn
+	closing := st.phase == phaseClosing
+	probe := st.probes[sp] > 0
+	switch {
+	case closing:
+		buf = l.closeSrc.AppendFrames(buf, budget, rec)
+	case probe || c.mayIncreaseFlight(now):
+		pkt := sched.Packet{Space: sp, Budget: budget, Ack: &l.ackSrc, Crypto: &l.cryptoSrc}
+		if sp == sched.AppData {
+			pkt.Control = &st.control
+			pkt.Credit = &st.flow.credit
+		}
+		buf = st.sched.Build(buf, &pkt, rec)
+	default:
+		// Congestion- or pacing-limited: ACKs only, which are not
+		// congestion controlled (RFC 9002 §7).
+		rec.Space = sp
+		buf = l.ackSrc.AppendFrames(buf, budget, rec)
+	}
+	if !closing && (probe || st.pingQueued[sp]) && !rec.AckEliciting && len(buf) < payloadStart+budget {
+		buf = append(buf, byte(wire.FrameTypePing))
+		rec.Add(sched.FrameRecord{Kind: sched.FramePing})
+		st.pingQueued[sp] = false
+	}
+	hasAck := len(rec.Frames) > 0 && rec.Frames[0].Kind == sched.FrameAck
+	if len(buf) == payloadStart || (!closing && !rec.AckEliciting && !(hasAck && l.recv.AckNeeded(now))) {
+		// Nothing, or an ACK that is not due yet: don't send.
+		st.records.Put(rec)
+		return buf[:p.start], p, false
+	}
+	if hasAck {
+		l.recv.OnAckSent()
+	}
+	if pad := 4 - p.pnLen - (len(buf) - payloadStart); pad > 0 {
+		buf = append(buf, make([]byte, pad)...) // PADDING frames for the sample
+	}
+	if sp == sched.AppData && st.flow.credit == 0 && st.sched.HasStreamWork() {
+		st.flow.noteBlocked()
+	}
+	p.payloadEnd = len(buf)
+	p.rec = rec
+	l.nextPN++
+	// Reserve room for the AEAD tag; Seal writes it there.
+	buf = buf[:len(buf)+aeadOverhead]
+	return buf, p, true
+}
+
+// mayIncreaseFlight reports whether congestion control and pacing let an
+// ack-eliciting packet go now; if pacing holds it back, it notes when to
+// try again.
+func (c *Conn) mayIncreaseFlight(now time.Time) bool {
+	st := &c.st
+	if st.rec.CanSend() <= 0 {
+		return false
+	}
+	if t := st.rec.NextSendTime(now); t.After(now) {
+		st.pacingWait = t
+		return false
+	}
+	return true
+}
+
+// ackSource appends the ACK frame of one space (RFC 9000 §13.2), newest
+// ranges first when it must be truncated to fit.
+type ackSource struct {
+	c *Conn
+	l *level
+}
+
+func (a *ackSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
+	l := a.l
+	if !l.recv.HasUnacked() {
+		return b
+	}
+	exp := uint8(ackDelayExponent)
+	if l.space != sched.AppData {
+		exp = 3 // the default: the peer may not know ours yet
+	}
+	if !l.recv.AppendAck(&l.ack, a.c.st.now, exp) {
+		return b
+	}
+	out, ok := wire.AppendAckFrameLimit(b, &l.ack, max)
+	if !ok {
+		return b
+	}
+	rec.Add(sched.FrameRecord{Kind: sched.FrameAck, Offset: l.ack.Ranges[0].Largest})
+	return out
+}
+
+// cryptoSource appends CRYPTO frames of one space: lost data first.
+type cryptoSource struct {
+	c *Conn
+	l *level
+}
+
+func (s *cryptoSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
+	out := &s.l.cryptoOut
+	limit := len(b) + max
+	for out.Pending() {
+		space := limit - len(b)
+		// Size the frame for the largest offset the data can have, so
+		// that the header never outgrows its room.
+		n := wire.CryptoDataFit(out.Written(), space, space)
+		if n <= 0 {
+			break
+		}
+		off, data := out.Next(n)
+		if len(data) == 0 {
+			break
+		}
+		b = wire.AppendCryptoFrameHeader(b, off, len(data))
+		b = append(b, data...)
+		rec.Add(sched.FrameRecord{Kind: sched.FrameCrypto, Offset: off, Length: uint64(len(data))})
+	}
+	return b
+}
+
+// closeSource appends our CONNECTION_CLOSE (RFC 9000 §10.2).
+type closeSource struct {
+	c  *Conn
+	sp sched.Space
+}
+
+func (s *closeSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
+	return s.c.st.closeFrame.appendTo(b, s.sp, len(b)+max)
+}

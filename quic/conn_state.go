@@ -1,0 +1,168 @@
+package quic
+
+import (
+	"crypto/tls"
+	"net/netip"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/quic/internal/recovery"
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/sched"
+	"github.com/tsumugi-quic/tsumugi/stream"
+)
+
+// phase is where a connection is in its life (RFC 9000 §10).
+type phase uint8
+
+const (
+	phaseHandshake phase = iota
+	phaseEstablished
+	phaseClosing  // we sent CONNECTION_CLOSE (§10.2.1)
+	phaseDraining // the peer sent CONNECTION_CLOSE (§10.2.2)
+	phaseDone
+)
+
+// connState is everything the connection goroutine owns.
+type connState struct {
+	c       *Conn
+	phase   phase
+	version uint32
+	remote  netip.AddrPort
+	tls     *tls.QUICConn
+
+	levels [sched.NumSpaces]level
+	app    appKeys // 1-RTT (and key update) keys
+
+	rec     *recovery.Recovery
+	sched   *sched.Scheduler
+	records sched.RecordPool
+
+	streams streamsState
+	flow    connFlow
+	cids    connIDs
+	control controlFrames
+
+	// Handshake.
+	odcid             []byte // the Destination Connection ID of the client's first Initial
+	peerParams        wire.TransportParameters
+	havePeerParams    bool
+	handshakeComplete bool // TLS says done (RFC 9001 §4.1.1)
+	handshakeConfirm  bool // RFC 9001 §4.1.2
+	addrValidated     bool // server: the client's address is validated (RFC 9000 §8.1)
+	bytesReceived     uint64
+	bytesSent         uint64 // before address validation, for the 3x limit (§8.1)
+	gotServerInitial  bool   // client: the server's first Initial was processed
+
+	// Closing.
+	closeErr     error // why the connection ended (the Context cause)
+	closeFrame   closeFrame
+	closeUntil   time.Time // end of the closing or draining period
+	closeSentAt  time.Time
+	gracefulFrom time.Time // a graceful Close waits for acknowledgments since then
+	graceful     *closeRequest
+
+	// Timers.
+	idleTimeout       time.Duration
+	lastActivity      time.Time // last packet received, or first ack-eliciting packet sent since
+	lastAckEliciting  time.Time
+	handshakeDeadline time.Time
+
+	// Sending.
+	now                       time.Time // the current round's time
+	pacingWait                time.Time // when the pacer allows the next packet
+	sentAckElicitingSinceRecv bool
+	mtu                       int
+	sendBuf                   []byte
+	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
+	probes                    [sched.NumSpaces]int
+	pingQueued                [sched.NumSpaces]bool
+
+	// Scratch for the wake queue and the inbox.
+	spareIDs    []stream.ID
+	spareOpened []*stream.Core
+	spareDgrams []datagram
+
+	metrics connMetrics
+}
+
+// level is one packet number space with its keys and CRYPTO streams.
+type level struct {
+	space        sched.Space
+	seal, open   *wire.Keys // nil until installed, and after discard
+	nextPN       uint64
+	largestAcked uint64 // the peer's largest acknowledgment of our packets
+	hasAcked     bool
+	recv         recovery.Received
+	cryptoOut    stream.SendBuffer
+	cryptoIn     *stream.RecvBuffer
+	discarded    bool
+	ack          wire.AckFrame // scratch for building ACK frames
+	ackSrc       ackSource
+	cryptoSrc    cryptoSource
+	closeSrc     closeSource
+}
+
+func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid, peerSCID []byte) {
+	st.c = c
+	st.version = version
+	st.remote = remote
+	st.sched = sched.New(sched.Config{})
+	st.streams.m = make(map[stream.ID]*stream.Core)
+	st.streams.maxIn = [2]uint64{uint64(c.config.MaxIncomingStreams), uint64(c.config.MaxIncomingUniStreams)}
+	st.streams.peerLimit = st.streams.maxIn
+	st.mtu = c.config.InitialPacketSize
+	st.sendBuf = make([]byte, 0, maxPacketBufferSize)
+	st.idleTimeout = c.config.MaxIdleTimeout
+	st.flow.init(c.config)
+	for i := range st.levels {
+		l := &st.levels[i]
+		l.space = sched.Space(i)
+		l.cryptoIn = stream.NewRecvBuffer(maxCryptoBufferAhead)
+		l.ackSrc = ackSource{c: c, l: l}
+		l.cryptoSrc = cryptoSource{c: c, l: l}
+		l.closeSrc = closeSource{c: c, sp: l.space}
+		// RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged
+		// at once; 1-RTT packets within max_ack_delay.
+		ackDelay := time.Duration(0)
+		if l.space == sched.AppData {
+			ackDelay = maxAckDelay
+		}
+		l.recv.Init(recovery.ReceivedConfig{MaxAckDelay: ackDelay})
+	}
+	st.control.c = c
+	st.cids.init(c, odcid, peerSCID)
+	if c.isClient {
+		st.odcid = append([]byte(nil), st.cids.peerCurrent()...)
+	} else {
+		st.odcid = append([]byte(nil), odcid...)
+	}
+	now := time.Now()
+	algo, _ := recovery.ParseAlgorithm(c.config.CongestionControl)
+	st.rec = recovery.New(recovery.Config{
+		MaxDatagramSize: st.mtu,
+		Congestion:      algo,
+		IsServer:        !c.isClient,
+		OnAcked:         c.onPacketAcked,
+		OnLost:          c.onPacketLost,
+		OnDiscarded:     c.onPacketDiscarded,
+	}, now)
+	st.lastActivity = now
+	st.handshakeDeadline = now.Add(c.config.HandshakeTimeout)
+	st.installInitialKeys()
+}
+
+// largestRecv is the largest packet number received in the space, or
+// wire.NoPacketNumber, for packet number recovery (RFC 9000 §A.3).
+func (l *level) largestRecv() uint64 {
+	if pn, ok := l.recv.Largest(); ok {
+		return pn
+	}
+	return wire.NoPacketNumber
+}
+
+// installInitialKeys derives the Initial keys from the client's first
+// Destination Connection ID (RFC 9001 §5.2).
+func (st *connState) installInitialKeys() {
+	l := &st.levels[sched.Initial]
+	l.seal, l.open = wire.NewInitialKeys(st.version, st.odcid, st.c.isClient)
+}

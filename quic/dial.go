@@ -1,0 +1,126 @@
+package quic
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+)
+
+// Dial opens a QUIC connection to addr ("host:port") over network ("udp",
+// "udp4" or "udp6") and waits for its handshake to complete. tlsConf must
+// name the application protocols in NextProtos; its ServerName defaults to
+// the host of addr. conf may be nil. The connection owns its UDP socket:
+// closing the connection closes it.
+func Dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	raddr, err := resolve(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	local := "0.0.0.0:0"
+	if raddr.Addr().Is6() {
+		local = "[::]:0"
+	}
+	ep, err := newEndpoint(network, local, conf)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true)
+	if err != nil {
+		ep.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func resolve(ctx context.Context, network, addr string) (netip.AddrPort, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return normalizeAddr(ap), nil
+	}
+	var r net.Resolver
+	ipNet := "ip"
+	switch network {
+	case "udp4":
+		ipNet = "ip4"
+	case "udp6":
+		ipNet = "ip6"
+	}
+	ips, err := r.LookupNetIP(ctx, ipNet, host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if len(ips) == 0 {
+		return netip.AddrPort{}, errors.New("quic: no address for " + host)
+	}
+	p, err := net.LookupPort("udp", port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return normalizeAddr(netip.AddrPortFrom(ips[0], uint16(p))), nil
+}
+
+// dial resolves addr and dials from this endpoint.
+func (e *Endpoint) dial(ctx context.Context, addr string, tlsConf *tls.Config, owns bool) (*Conn, error) {
+	raddr, err := resolve(ctx, "udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return e.dialAddr(ctx, raddr, addr, tlsConf, owns)
+}
+
+// dialAddr starts a client connection and waits for its handshake.
+func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr string, tlsConf *tls.Config, owns bool) (*Conn, error) {
+	tc, err := clientTLSConfig(tlsConf, addr)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9000 §7.2: the first Destination Connection ID is random and at
+	// least 8 bytes long.
+	odcid := make([]byte, 16)
+	rand.Read(odcid)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrEndpointClosed
+	}
+	c := newConn(e, true, raddr, 0x00000001, tc, e.config, odcid, nil)
+	c.ownsEndpoint = owns
+	for _, id := range c.st.cids.localIDs() {
+		e.conns[string(id)] = c
+	}
+	e.all[c] = struct{}{}
+	e.group.Go(c.run)
+	e.mu.Unlock()
+
+	select {
+	case <-c.handshakeDone:
+		return c, nil
+	case <-c.ctx.Done():
+		c.wait()
+		return nil, context.Cause(c.ctx)
+	case <-ctx.Done():
+		c.abortLocal(ctx.Err())
+		c.wait()
+		return nil, ctx.Err()
+	}
+}
+
+func clientTLSConfig(c *tls.Config, addr string) (*tls.Config, error) {
+	if c == nil || len(c.NextProtos) == 0 {
+		return nil, errors.New("quic: tls.Config.NextProtos must name the application protocol (ALPN)")
+	}
+	c = c.Clone()
+	c.MinVersion = tls.VersionTLS13
+	if c.ServerName == "" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			c.ServerName = host
+		}
+	}
+	return c, nil
+}

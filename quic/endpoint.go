@@ -1,0 +1,331 @@
+package quic
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+)
+
+// Endpoint owns one UDP socket. Its reader goroutine routes each datagram by
+// destination connection ID to a connection's inbox; a new Initial creates a
+// server connection when the endpoint listens. Client and server
+// connections may share an endpoint.
+type Endpoint struct {
+	pc     *net.UDPConn
+	config *Config
+	// serverTLS is non-nil when the endpoint accepts connections.
+	serverTLS *tls.Config
+	listener  *Listener
+	resetKey  [32]byte
+
+	group  *errgroup.Group
+	ctx    context.Context // cancelled when the endpoint closes
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	conns  map[string]*Conn // by every connection ID that routes to a connection
+	all    map[*Conn]struct{}
+	closed bool
+
+	resetLimiter tokenBucket // stateless resets and version negotiation sent
+}
+
+// newEndpoint starts an endpoint on a socket bound to addr.
+func newEndpoint(network, addr string, config *Config) (*Endpoint, error) {
+	ua, err := net.ResolveUDPAddr(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := net.ListenUDP(network, ua)
+	if err != nil {
+		return nil, err
+	}
+	setSocketBuffers(pc)
+	e := &Endpoint{
+		pc:     pc,
+		config: config.withDefaults(),
+		conns:  make(map[string]*Conn),
+		all:    make(map[*Conn]struct{}),
+	}
+	e.resetLimiter = tokenBucket{rate: 100, burst: 100}
+	if e.config.StatelessResetKey != nil {
+		e.resetKey = *e.config.StatelessResetKey
+	} else {
+		rand.Read(e.resetKey[:])
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.group = new(errgroup.Group)
+	e.group.Go(e.readLoop)
+	return e, nil
+}
+
+// LocalAddr returns the socket's address.
+func (e *Endpoint) LocalAddr() net.Addr { return e.pc.LocalAddr() }
+
+// readLoop reads datagrams until the socket closes.
+func (e *Endpoint) readLoop() error {
+	for {
+		bp := getBuf()
+		n, addr, err := e.pc.ReadFromUDPAddrPort(*bp)
+		if err != nil {
+			putBuf(bp)
+			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Errors such as an ICMP port unreachable reported on a later
+			// read (Windows) must not stop the endpoint.
+			continue
+		}
+		e.handleDatagram(datagram{buf: bp, b: (*bp)[:n], addr: normalizeAddr(addr)})
+	}
+}
+
+// normalizeAddr unmaps IPv4-in-IPv6 addresses so that one peer has one key.
+func normalizeAddr(a netip.AddrPort) netip.AddrPort {
+	if a.Addr().Is4In6() {
+		return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	}
+	return a
+}
+
+// handleDatagram routes d; it takes ownership of d's buffer.
+func (e *Endpoint) handleDatagram(d datagram) {
+	dcid, err := wire.PeekDstConnID(d.b, e.config.ConnectionIDLength)
+	if err != nil {
+		d.release()
+		return
+	}
+	e.mu.Lock()
+	c := e.conns[string(dcid)]
+	e.mu.Unlock()
+	if c != nil {
+		if !c.inbox.put(d) {
+			d.release()
+		}
+		return
+	}
+	if !wire.IsLongHeader(d.b[0]) {
+		e.maybeSendStatelessReset(d, dcid)
+		d.release()
+		return
+	}
+	if len(d.b) < 5 {
+		d.release()
+		return
+	}
+	version := binary.BigEndian.Uint32(d.b[1:5])
+	if e.serverTLS == nil || version == 0 {
+		d.release()
+		return
+	}
+	// RFC 9000 §14.1: a server discards an Initial in a datagram smaller
+	// than 1200 bytes, and answers unknown versions only then (§6.1).
+	if len(d.b) < minInitialPacketSize {
+		d.release()
+		return
+	}
+	if !wire.IsSupportedVersion(version) {
+		e.sendVersionNegotiation(d)
+		d.release()
+		return
+	}
+	hdr, err := wire.ParseLongHeader(d.b)
+	if err != nil || hdr.Type != wire.PacketInitial || len(hdr.DstConnID) < 8 {
+		// RFC 9000 §7.2: the client's first Destination Connection ID
+		// is at least 8 bytes long. 0-RTT packets that arrive before
+		// their Initial are dropped.
+		d.release()
+		return
+	}
+	c = e.acceptConn(d.addr, version, hdr.DstConnID, hdr.SrcConnID)
+	if c == nil {
+		d.release()
+		return
+	}
+	if !c.inbox.put(d) {
+		d.release()
+	}
+}
+
+// acceptConn creates a server connection for a client's first Initial.
+func (e *Endpoint) acceptConn(addr netip.AddrPort, version uint32, odcid, scid []byte) *Conn {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.listener == nil {
+		return nil
+	}
+	if c := e.conns[string(odcid)]; c != nil {
+		return c // raced with another datagram of the same connection
+	}
+	c := newConn(e, false, addr, version, e.serverTLS, e.config, odcid, scid)
+	e.conns[string(odcid)] = c
+	for _, id := range c.st.cids.localIDs() {
+		e.conns[string(id)] = c
+	}
+	e.all[c] = struct{}{}
+	e.group.Go(c.run)
+	return c
+}
+
+// addConnID routes id to c; the connection calls it for each connection ID
+// it issues.
+func (e *Endpoint) addConnID(id []byte, c *Conn) {
+	e.mu.Lock()
+	e.conns[string(id)] = c
+	e.mu.Unlock()
+}
+
+// removeConnID stops routing id.
+func (e *Endpoint) removeConnID(id []byte, c *Conn) {
+	e.mu.Lock()
+	if e.conns[string(id)] == c {
+		delete(e.conns, string(id))
+	}
+	e.mu.Unlock()
+}
+
+// connDone forgets every route to c; the connection goroutine calls it as
+// it exits.
+func (e *Endpoint) connDone(c *Conn) {
+	e.mu.Lock()
+	for id, cc := range e.conns {
+		if cc == c {
+			delete(e.conns, id)
+		}
+	}
+	delete(e.all, c)
+	owned := c.ownsEndpoint && len(e.all) == 0 && !e.closed
+	if owned {
+		e.closed = true
+	}
+	e.mu.Unlock()
+	if owned {
+		// A Dial endpoint lives as long as its connection: close the
+		// socket now so that its reader exits; Conn.Close waits for it.
+		e.cancel()
+		e.pc.Close()
+	}
+}
+
+// writeTo sends one datagram.
+func (e *Endpoint) writeTo(b []byte, addr netip.AddrPort) error {
+	_, err := e.pc.WriteToUDPAddrPort(b, addr)
+	return err
+}
+
+// statelessResetToken derives the token for one of our connection IDs
+// (RFC 9000 §10.3.2): an HMAC of the ID under the endpoint's static key.
+func (e *Endpoint) statelessResetToken(cid []byte) [16]byte {
+	m := hmac.New(sha256.New, e.resetKey[:])
+	m.Write(cid)
+	var sum [sha256.Size]byte
+	var t [16]byte
+	copy(t[:], m.Sum(sum[:0]))
+	return t
+}
+
+// maybeSendStatelessReset answers a short-header packet for an unknown
+// connection (RFC 9000 §10.3): it looks like a short-header packet, is
+// shorter than the packet that triggered it (so that two endpoints cannot
+// loop), and ends with the token for the destination connection ID.
+func (e *Endpoint) maybeSendStatelessReset(d datagram, dcid []byte) {
+	const minReset = 21 // 5 unpredictable bytes + 16-byte token
+	if len(d.b) <= minReset || len(dcid) == 0 || !e.resetLimiter.allow(time.Now()) {
+		return
+	}
+	size := min(len(d.b)-1, 40)
+	var pkt [40]byte
+	rand.Read(pkt[:size-16])
+	pkt[0] = 0x40 | pkt[0]&0x3f // fixed bit set, short header
+	tok := e.statelessResetToken(dcid)
+	copy(pkt[size-16:size], tok[:])
+	e.writeTo(pkt[:size], d.addr)
+}
+
+// sendVersionNegotiation answers a long-header packet of a version we do
+// not speak (RFC 9000 §6.1).
+func (e *Endpoint) sendVersionNegotiation(d datagram) {
+	if !e.resetLimiter.allow(time.Now()) {
+		return
+	}
+	// Invariants (RFC 8999 §5.1): byte 0, version, DCID len+DCID, SCID len+SCID.
+	b := d.b
+	if len(b) < 6 {
+		return
+	}
+	dl := int(b[5])
+	if len(b) < 6+dl+1 {
+		return
+	}
+	dcid := b[6 : 6+dl]
+	sl := int(b[6+dl])
+	if len(b) < 7+dl+sl {
+		return
+	}
+	scid := b[7+dl : 7+dl+sl]
+	var out [256 + 64]byte
+	// The answer swaps the connection IDs (RFC 9000 §17.2.1).
+	pkt := wire.AppendVersionNegotiation(out[:0], scid, dcid, wire.Version1, wire.Version2)
+	e.writeTo(pkt, d.addr)
+}
+
+// Close closes every connection (without waiting for their peers), the
+// socket, and waits for the endpoint's goroutines.
+func (e *Endpoint) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return e.group.Wait()
+	}
+	e.closed = true
+	conns := make([]*Conn, 0, len(e.all))
+	for c := range e.all {
+		conns = append(conns, c)
+	}
+	e.mu.Unlock()
+	for _, c := range conns {
+		c.abortLocal(ErrEndpointClosed)
+	}
+	// Connections send their CONNECTION_CLOSE as they exit; wait for them
+	// before closing the socket.
+	for _, c := range conns {
+		<-c.exited
+	}
+	e.cancel()
+	err := e.pc.Close()
+	e.group.Wait()
+	return err
+}
+
+// tokenBucket is a simple rate limiter owned by one goroutine at a time.
+type tokenBucket struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+func (t *tokenBucket) allow(now time.Time) bool {
+	if t.last.IsZero() {
+		t.tokens = t.burst
+	} else {
+		t.tokens = min(t.burst, t.tokens+now.Sub(t.last).Seconds()*t.rate)
+	}
+	t.last = now
+	if t.tokens < 1 {
+		return false
+	}
+	t.tokens--
+	return true
+}

@@ -1,0 +1,245 @@
+package quic
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/sched"
+)
+
+// startTLS creates the crypto/tls QUIC connection and starts the handshake
+// (RFC 9001 §4). The TLS stack runs its own goroutine inside crypto/tls;
+// QUICConn.Close at the end of the connection waits for it.
+func (c *Conn) startTLS() error {
+	st := &c.st
+	qc := &tls.QUICConfig{TLSConfig: c.tlsConf}
+	if c.isClient {
+		st.tls = tls.QUICClient(qc)
+	} else {
+		st.tls = tls.QUICServer(qc)
+	}
+	params := st.localParams()
+	st.tls.SetTransportParameters(params.Append(nil, !c.isClient))
+	if err := st.tls.Start(c.ctx); err != nil {
+		return tlsError(err)
+	}
+	return c.handleTLSEvents()
+}
+
+// localParams are the transport parameters we send (RFC 9000 §18.2).
+func (st *connState) localParams() wire.TransportParameters {
+	cfg := st.c.config
+	p := wire.DefaultTransportParameters()
+	p.MaxIdleTimeout = cfg.MaxIdleTimeout
+	p.MaxUDPPayloadSize = maxPacketBufferSize
+	p.InitialMaxData = cfg.InitialConnectionReceiveWindow
+	p.InitialMaxStreamDataBidiLocal = cfg.InitialStreamReceiveWindow
+	p.InitialMaxStreamDataBidiRemote = cfg.InitialStreamReceiveWindow
+	p.InitialMaxStreamDataUni = cfg.InitialStreamReceiveWindow
+	p.InitialMaxStreamsBidi = uint64(cfg.MaxIncomingStreams)
+	p.InitialMaxStreamsUni = uint64(cfg.MaxIncomingUniStreams)
+	p.AckDelayExponent = ackDelayExponent
+	p.MaxAckDelay = maxAckDelay
+	p.ActiveConnectionIDLimit = activeConnectionIDLimit
+	p.InitialSourceConnectionID = append([]byte{}, st.cids.scid()...)
+	if !st.c.isClient {
+		p.OriginalDestinationConnectionID = append([]byte{}, st.odcid...)
+		tok := st.cids.local[0].token
+		p.StatelessResetToken = &tok
+	}
+	return p
+}
+
+// handleTLSEvents drains crypto/tls's events: keys, handshake bytes to send,
+// the peer's transport parameters, completion.
+func (c *Conn) handleTLSEvents() error {
+	st := &c.st
+	for {
+		ev := st.tls.NextEvent()
+		switch ev.Kind {
+		case tls.QUICNoEvent:
+			return nil
+		case tls.QUICSetReadSecret, tls.QUICSetWriteSecret:
+			if err := c.installSecret(ev); err != nil {
+				return err
+			}
+		case tls.QUICWriteData:
+			sp, ok := spaceOf(ev.Level)
+			if !ok {
+				return &TransportError{Code: wire.InternalError, Reason: "TLS data at 0-RTT level"}
+			}
+			st.levels[sp].cryptoOut.Write(ev.Data)
+		case tls.QUICTransportParameters:
+			if err := c.handlePeerParams(ev.Data); err != nil {
+				return err
+			}
+		case tls.QUICTransportParametersRequired:
+			params := st.localParams()
+			st.tls.SetTransportParameters(params.Append(nil, !c.isClient))
+		case tls.QUICHandshakeDone:
+			if err := c.onHandshakeComplete(); err != nil {
+				return err
+			}
+		case tls.QUICErrorEvent:
+			return tlsError(ev.Err)
+		case tls.QUICRejectedEarlyData, tls.QUICResumeSession, tls.QUICStoreSession:
+			// 0-RTT and session events are not enabled.
+		}
+	}
+}
+
+// spaceOf maps a TLS encryption level to a packet number space.
+func spaceOf(l tls.QUICEncryptionLevel) (sched.Space, bool) {
+	switch l {
+	case tls.QUICEncryptionLevelInitial:
+		return sched.Initial, true
+	case tls.QUICEncryptionLevelHandshake:
+		return sched.Handshake, true
+	case tls.QUICEncryptionLevelApplication:
+		return sched.AppData, true
+	}
+	return 0, false
+}
+
+// installSecret derives packet protection keys from a TLS secret.
+func (c *Conn) installSecret(ev tls.QUICEvent) error {
+	st := &c.st
+	if ev.Level == tls.QUICEncryptionLevelEarly {
+		return nil // 0-RTT is not offered nor accepted yet
+	}
+	sp, _ := spaceOf(ev.Level)
+	keys, err := wire.NewKeys(st.version, ev.Suite, ev.Data)
+	if err != nil {
+		return &TransportError{Code: wire.InternalError, Reason: err.Error()}
+	}
+	read := ev.Kind == tls.QUICSetReadSecret
+	if sp == sched.AppData {
+		if read {
+			st.app.installRead(keys)
+		} else {
+			st.app.installWrite(keys)
+		}
+		return nil
+	}
+	l := &st.levels[sp]
+	if read {
+		l.open = keys
+	} else {
+		l.seal = keys
+	}
+	return nil
+}
+
+// handlePeerParams checks and applies the peer's transport parameters
+// (RFC 9000 §7.3, §18.2).
+func (c *Conn) handlePeerParams(data []byte) error {
+	st := &c.st
+	p, err := wire.ParseTransportParameters(data, c.isClient)
+	if err != nil {
+		return localTransportError(err)
+	}
+	bad := func(reason string) error {
+		return &TransportError{Code: wire.TransportParameterError, Reason: reason}
+	}
+	// RFC 9000 §7.3: authenticate the connection IDs of the handshake.
+	if p.InitialSourceConnectionID == nil || !bytes.Equal(p.InitialSourceConnectionID, st.cids.peerInitialSCID) {
+		return bad("initial_source_connection_id does not match the peer's Source Connection ID")
+	}
+	if c.isClient {
+		if p.OriginalDestinationConnectionID == nil || !bytes.Equal(p.OriginalDestinationConnectionID, st.odcid) {
+			return bad("original_destination_connection_id does not match")
+		}
+		if p.RetrySourceConnectionID != nil {
+			return bad("retry_source_connection_id without a Retry")
+		}
+		if p.StatelessResetToken != nil {
+			st.cids.setPeerResetToken(*p.StatelessResetToken)
+		}
+	}
+	st.peerParams = p
+	st.havePeerParams = true
+	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < st.idleTimeout {
+		st.idleTimeout = p.MaxIdleTimeout
+	}
+	if int(p.MaxUDPPayloadSize) < st.mtu {
+		st.mtu = max(int(p.MaxUDPPayloadSize), minInitialPacketSize)
+	}
+	st.rec.SetPeerMaxAckDelay(p.MaxAckDelay)
+	st.flow.setSendMax(p.InitialMaxData)
+	c.open.raise(bidi, p.InitialMaxStreamsBidi)
+	c.open.raise(uni, p.InitialMaxStreamsUni)
+	return nil
+}
+
+// onHandshakeComplete runs when TLS reports the handshake done (RFC 9001
+// §4.1.1). A server's handshake is then also confirmed (§4.1.2): it sends
+// HANDSHAKE_DONE and drops its Handshake keys.
+func (c *Conn) onHandshakeComplete() error {
+	st := &c.st
+	if !st.havePeerParams {
+		return &TransportError{Code: wire.TransportParameterError, Reason: "missing quic_transport_parameters"}
+	}
+	st.handshakeComplete = true
+	st.phase = phaseEstablished
+	c.tlsState = st.tls.ConnectionState()
+	if c.tlsState.NegotiatedProtocol == "" {
+		// crypto/tls enforces ALPN for QUIC (RFC 9001 §8.1); be explicit.
+		return &TransportError{Code: wire.CryptoErrorBase + 120, Reason: "no application protocol negotiated"}
+	}
+	st.cids.issueUpTo(st.peerParams.ActiveConnectionIDLimit)
+	close(c.handshakeDone)
+	st.metrics.handshakeDone(c)
+	if !c.isClient {
+		st.control.handshakeDone = true
+		c.confirmHandshake()
+		if l := c.ep.listener; l == nil || !l.enqueue(c) {
+			return errServerBusy
+		}
+		// Offer a session ticket for resumption (RFC 9001 §4.6.1).
+		if err := st.tls.SendSessionTicket(tls.QUICSessionTicketOptions{}); err != nil {
+			return tlsError(err)
+		}
+	}
+	return nil
+}
+
+// confirmHandshake: RFC 9001 §4.1.2 and §4.9.2 — the handshake is
+// confirmed; Handshake keys are discarded.
+func (c *Conn) confirmHandshake() {
+	st := &c.st
+	if st.handshakeConfirm {
+		return
+	}
+	st.handshakeConfirm = true
+	st.rec.SetHandshakeConfirmed()
+	c.discardLevel(sched.Handshake)
+}
+
+// discardLevel drops a packet number space's keys and state (RFC 9001 §4.9).
+func (c *Conn) discardLevel(sp sched.Space) {
+	l := &c.st.levels[sp]
+	if l.discarded {
+		return
+	}
+	l.discarded = true
+	l.seal, l.open = nil, nil
+	c.st.rec.DiscardSpace(sp, c.st.now)
+	l.cryptoOut.Release()
+	l.cryptoIn.Release()
+}
+
+// tlsError maps a crypto/tls error to a CRYPTO_ERROR (RFC 9001 §4.8).
+func tlsError(err error) error {
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return &TransportError{Code: wire.CryptoErrorBase + wire.ErrorCode(alert), Reason: err.Error()}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &TransportError{Code: wire.CryptoErrorBase + 80, Reason: fmt.Sprintf("TLS: %v", err)} // internal_error alert
+}

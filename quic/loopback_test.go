@@ -1,0 +1,82 @@
+package quic
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/internal/certs"
+)
+
+// newTestPair starts a listener and dials it, returning both connections.
+func newTestPair(t *testing.T, serverConf, clientConf *Config) (*Listener, *Conn, *Conn) {
+	t.Helper()
+	cert, pool, err := certs.Localhost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("udp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"test"}}, serverConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type result struct {
+		c   *Conn
+		err error
+	}
+	accepted := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept(ctx)
+		accepted <- result{c, err}
+	}()
+	cc, err := Dial(ctx, "udp", ln.Addr().String(), &tls.Config{RootCAs: pool, NextProtos: []string{"test"}, ServerName: "localhost"}, clientConf)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	r := <-accepted
+	if r.err != nil {
+		t.Fatalf("Accept: %v", r.err)
+	}
+	return ln, cc, r.c
+}
+
+func TestHandshakeAndEcho(t *testing.T) {
+	_, cc, sc := newTestPair(t, nil, nil)
+	if got := cc.ConnectionState().ALPN; got != "test" {
+		t.Fatalf("ALPN = %q", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		s, err := sc.AcceptStream(ctx)
+		if err != nil {
+			return
+		}
+		io.Copy(s, s)
+		s.CloseWrite()
+	}()
+	s, err := cc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 300000)
+	rand.Read(msg)
+	go func() {
+		s.Write(msg)
+		s.CloseWrite()
+	}()
+	got, err := io.ReadAll(s)
+	if err != nil {
+		t.Fatalf("ReadAll: %v", err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("echo mismatch: got %d bytes, want %d", len(got), len(msg))
+	}
+}
