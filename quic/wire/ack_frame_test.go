@@ -240,3 +240,77 @@ func TestAckFrameInvalidRangesPanic(t *testing.T) {
 		}()
 	}
 }
+
+func FuzzParseAckFrame(f *testing.F) {
+	for _, s := range []string{
+		"02 0a 00 00 05",
+		"02 0a 01 01 02 01 03",
+		"03 0a 00 01 02 01 03 01 00 4040",
+		"02 ffffffffffffffff 00 00 ffffffffffffffff",
+		"02 0a 00 02 02 05 01 00 00",
+		"02 0a 00 ffffffffffffffff 00 00 00 00 00 00 00 00 00",
+		"02 7fff 00 08 00 0000 0000 0000 0000 0000 0000 0000 0000",
+	} {
+		f.Add(mustHex(f, s), 12)
+	}
+	many := AckFrame{Ranges: ackRangesFrom(1<<20, 1, slices.Repeat([]uint64{0, 3, 70, 1}, 40)...)}
+	f.Add(many.Append(nil), 100)
+	f.Fuzz(func(t *testing.T, b []byte, limit int) {
+		ranges := make([]AckRange, 0, 4)
+		ack, n, err := ParseAckFrame(b, ranges)
+		if err != nil {
+			checkFrameError(t, err, FrameEncodingError, 0, false)
+			if n != 0 || len(ack.Ranges) != 0 {
+				t.Fatalf("error with n=%d and %d ranges", n, len(ack.Ranges))
+			}
+			return
+		}
+		if n < 5 || n > len(b) || len(ack.Ranges) == 0 || len(ack.Ranges) > n/2 {
+			t.Fatalf("n=%d of %d bytes, %d ranges", n, len(b), len(ack.Ranges))
+		}
+		for i, r := range ack.Ranges {
+			if r.Smallest > r.Largest || r.Largest > MaxVarint ||
+				(i > 0 && r.Largest+2 > ack.Ranges[i-1].Smallest) {
+				t.Fatalf("invalid range %d: %+v", i, ack.Ranges)
+			}
+		}
+		checkReencode(t, ack)
+		out, ok := AppendAckFrameLimit(nil, &ack, limit)
+		if !ok {
+			one := ack
+			one.Ranges = ack.Ranges[:1]
+			if out != nil || one.Len() <= limit {
+				t.Fatalf("limit %d: ok=false, but one range takes %d bytes", limit, one.Len())
+			}
+			return
+		}
+		if len(out) > limit {
+			t.Fatalf("limit %d: wrote %d bytes", limit, len(out))
+		}
+		g, m, err := ParseAckFrame(out, nil)
+		if err != nil || m != len(out) || !slices.Equal(g.Ranges, ack.Ranges[:len(g.Ranges)]) {
+			t.Fatalf("limit %d: %x parses as %+v, %d, %v", limit, out, g, m, err)
+		}
+	})
+}
+
+// BenchmarkAckFrameAppendParse encodes and parses an ACK frame with 10
+// ranges, reusing the buffer and the ranges slice: 0 allocs/op.
+func BenchmarkAckFrameAppendParse(b *testing.B) {
+	f := AckFrame{Ranges: ackRangesFrom(1_000_000, 20, 1, 30, 2, 100, 0, 5, 7, 1000, 1, 1, 3, 40, 2, 2, 10, 60, 1, 9), AckDelay: 250}
+	if len(f.Ranges) != 10 {
+		b.Fatalf("%d ranges", len(f.Ranges))
+	}
+	buf := make([]byte, 0, 256)
+	ranges := make([]AckRange, 0, 16)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = f.Append(buf[:0])
+		g, _, err := ParseAckFrame(buf, ranges)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ranges = g.Ranges
+	}
+	b.SetBytes(int64(len(buf)))
+}

@@ -42,3 +42,27 @@ const (
 
 // IsStreamFrameType reports whether t is one of the eight STREAM frame types.
 func IsStreamFrameType(t FrameType) bool { return t >= 0x08 && t <= 0x0f }
+
+// frameTypeNames holds the name of each frame type 0x00..0x1e, as the qlog
+// QUIC event schema spells them (lower-case RFC 9000 §19 names).
+var frameTypeNames = [...]string{
+	"padding", "ping", "ack", "ack", "reset_stream", "stop_sending", "crypto",
+	"new_token", "stream", "stream", "stream", "stream", "stream", "stream",
+	"stream", "stream", "max_data", "max_stream_data", "max_streams",
+	"max_streams", "data_blocked", "stream_data_blocked", "streams_blocked",
+	"streams_blocked", "new_connection_id", "retire_connection_id",
+	"path_challenge", "path_response", "connection_close", "connection_close",
+	"handshake_done",
+}
+
+// FrameTypeName returns the name of frame type t for logs and qlog
+// ("stream", "ack", "datagram", ...), or "unknown".
+func FrameTypeName(t FrameType) string {
+	switch {
+	case t < uint64(len(frameTypeNames)):
+		return frameTypeNames[t]
+	case t == FrameTypeDatagram || t == FrameTypeDatagramLen:
+		return "datagram"
+	}
+	return "unknown"
+}
