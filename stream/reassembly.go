@@ -182,6 +182,14 @@ func (b *RecvBuffer) Read(p []byte) int {
 			b.freeSlot(s)
 		}
 	}
+	if b.read == b.contig && b.read&chunkMask != 0 {
+		// Everything that arrived was read. Unless out-of-order data shares
+		// the chunk, give it back: an idle stream holds no chunk.
+		if s := b.at(b.read >> chunkShift); s != nil && s.present == nil && s.data != nil {
+			putChunk(s.data)
+			s.data = nil
+		}
+	}
 	return n
 }
 

@@ -146,7 +146,11 @@ func (b *SendBuffer) OnAcked(off, n uint64) {
 		}
 	}
 	if len(b.ring) > 0 {
-		for c := old >> chunkShift; c < b.base>>chunkShift; c++ {
+		last := b.base >> chunkShift // the chunk holding base, kept for the next Write...
+		if b.base == b.end {
+			last++ // ...unless everything is acknowledged: an idle stream holds no chunk
+		}
+		for c := old >> chunkShift; c < last; c++ {
 			if s := b.ring.slot(c); *s != nil {
 				putChunk(*s)
 				*s = nil
