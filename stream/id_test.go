@@ -61,9 +61,9 @@ func TestIDType(t *testing.T) {
 
 func TestNewHalves(t *testing.T) {
 	tests := []struct {
-		id                 ID
-		isClient           bool
-		bidi, send, recv   bool
+		id               ID
+		isClient         bool
+		bidi, send, recv bool
 	}{
 		{0, true, true, true, true},
 		{0, false, true, true, true},
