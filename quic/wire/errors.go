@@ -46,6 +46,8 @@ func (c ErrorCode) IsCryptoError() bool { return c >= 0x100 && c <= 0x1ff }
 // TLSAlert returns the TLS alert carried by a CRYPTO_ERROR code.
 func (c ErrorCode) TLSAlert() uint8 { return uint8(c - CryptoErrorBase) }
 
+// String returns the RFC 9000 §20.1 name of c ("PROTOCOL_VIOLATION"),
+// CRYPTO_ERROR(0x1xx) for a TLS alert, or the code in hex.
 func (c ErrorCode) String() string {
 	if int(c) < len(errorCodeNames) {
 		return errorCodeNames[c]
@@ -65,6 +67,8 @@ type TransportError struct {
 	Reason    string
 }
 
+// Error returns "quic: CODE in frame 0xTYPE: reason", leaving out the frame
+// type when it is 0 and the reason when it is empty.
 func (e *TransportError) Error() string {
 	s := "quic: " + e.Code.String()
 	if e.FrameType != 0 {

@@ -1,5 +1,7 @@
 package wire
 
+import "slices"
+
 // PaddingFrame is a run of N PADDING frames, RFC 9000 §19.1: N zero bytes.
 // Each byte is a frame of its own; a run is handled as one value.
 type PaddingFrame struct {
@@ -20,7 +22,11 @@ func AppendPadding(b []byte, n int) []byte {
 	if n <= 0 {
 		return b
 	}
-	return append(b, make([]byte, n)...)
+	b = slices.Grow(b, n)
+	l := len(b)
+	b = b[:l+n]
+	clear(b[l:])
+	return b
 }
 
 // ParsePadding returns the length of the run of PADDING frames (zero bytes)
