@@ -27,6 +27,7 @@ type PacketError struct {
 	malformed bool
 }
 
+// Error returns the reason the packet was rejected.
 func (e *PacketError) Error() string { return "quic: " + e.reason }
 
 // Is makes errors.Is(err, ErrMalformedPacket) true for every malformed-packet

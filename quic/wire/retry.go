@@ -68,8 +68,9 @@ func RetryLen(dcid, scid, token []byte) int {
 // Connection ID of the client's Initial, which the integrity tag covers
 // (RFC 9001 §5.8). The four unused bits are set to 1. It uses the capacity
 // of b as scratch for the Retry pseudo-packet, so it does not allocate when
-// b has room for twice the packet plus 21 bytes. An unsupported version or
-// a connection ID over 20 bytes is a caller bug and panics.
+// cap(b)-len(b) is at least 2*RetryLen(dcid, scid, token)+len(origDCID). An
+// unsupported version or a connection ID over 20 bytes is a caller bug and
+// panics.
 func AppendRetry(b []byte, version Version, dcid, scid, token, origDCID []byte) []byte {
 	bits, _ := longTypeBits(version, PacketRetry)
 	if !IsSupportedVersion(version) {
