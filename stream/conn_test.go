@@ -145,7 +145,10 @@ func TestSlowReaderDoesNotBlockOthers(t *testing.T) {
 
 // waitBlocked waits until a call on the half is asleep on its wake
 // channel: the channel exists and no signal is pending. No timing involved.
-func waitBlocked(mu interface{ Lock(); Unlock() }, w *waiter, ready func() bool) {
+func waitBlocked(mu interface {
+	Lock()
+	Unlock()
+}, w *waiter, ready func() bool) {
 	for {
 		mu.Lock()
 		ok := w.wake != nil && len(w.wake) == 0 && (ready == nil || ready())

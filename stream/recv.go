@@ -93,6 +93,10 @@ func (r *recvHalf) discarding() bool {
 func (r *recvHalf) handleData(off uint64, data []byte, fin bool) (grow uint64, signal bool, err error) {
 	const ft = wire.FrameTypeStream
 	end := off + uint64(len(data))
+	if end < off || end > wire.MaxVarint {
+		// RFC 9000 §19.8: no credit can be given beyond 2^62-1.
+		return 0, false, flowControlError(ft, "stream offset beyond 2^62-1")
+	}
 	if r.finalKnown {
 		if end > r.finalSize {
 			return 0, false, finalSizeError(ft, "data beyond the final size")

@@ -47,6 +47,7 @@ func TestRecvStates(t *testing.T) {
 		// Flow control, RFC 9000 §4.1.
 		{"data at the limit", []string{"data 990 10"}, recvRecv, noErr, "", ""},
 		{"data beyond the limit", []string{"data 995 10"}, recvRecv, flowErr, "", ""},
+		{"offset overflow", []string{"data 18446744073709551610 10"}, recvRecv, flowErr, "", ""},
 		{"reset beyond the limit", []string{"reset 0 1001"}, recvRecv, flowErr, "", ""},
 		{"MAX_STREAM_DATA after reading half", []string{"data 0 600", "read", "pull"}, recvRecv, noErr, "", ""},
 
