@@ -23,7 +23,7 @@ import (
 // server connection when the endpoint listens. Client and server
 // connections may share an endpoint.
 type Endpoint struct {
-	pc     *net.UDPConn
+	pc     packetConn
 	config *Config
 	// serverTLS is non-nil when the endpoint accepts connections.
 	serverTLS *tls.Config
@@ -53,6 +53,11 @@ func newEndpoint(network, addr string, config *Config) (*Endpoint, error) {
 		return nil, err
 	}
 	setSocketBuffers(pc)
+	return newEndpointOn(pc, config), nil
+}
+
+// newEndpointOn starts an endpoint on pc, which it owns from then on.
+func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	e := &Endpoint{
 		pc:     pc,
 		config: config.withDefaults(),
@@ -68,7 +73,7 @@ func newEndpoint(network, addr string, config *Config) (*Endpoint, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
 	e.group.Go(e.readLoop)
-	return e, nil
+	return e
 }
 
 // LocalAddr returns the socket's address.

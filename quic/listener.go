@@ -39,12 +39,17 @@ func Listen(network, addr string, tlsConf *tls.Config, conf *Config) (*Listener,
 	if err != nil {
 		return nil, err
 	}
+	return listenOn(ep, tc), nil
+}
+
+// listenOn makes ep accept connections with the checked TLS config tc.
+func listenOn(ep *Endpoint, tc *tls.Config) *Listener {
 	l := &Listener{ep: ep, signal: make(chan struct{}, 1)}
 	ep.mu.Lock()
 	ep.serverTLS = tc
 	ep.listener = l
 	ep.mu.Unlock()
-	return l, nil
+	return l
 }
 
 func serverTLSConfig(c *tls.Config) (*tls.Config, error) {
