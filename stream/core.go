@@ -252,15 +252,17 @@ func (c *Core) HandleResetStream(code, finalSize uint64) (grow uint64, err error
 
 // HandleStopSending processes a STOP_SENDING frame (RFC 9000 §19.5, §3.5):
 // pending and later Writes fail with a *StreamError{Code: code, Remote:
-// true}, and RESET_STREAM with that code is queued. STREAM_STATE_ERROR if we
-// cannot send on this stream.
+// true}, and RESET_STREAM with that code is queued. In Data Sent (FIN sent)
+// the reset waits until outstanding data is declared lost, and does not
+// happen if everything is acknowledged (RFC 9000 §3.5 allows this).
+// STREAM_STATE_ERROR if we cannot send on this stream.
 func (c *Core) HandleStopSending(code uint64) error {
 	if !c.hasSend {
 		return stateError(wire.FrameTypeStopSending, "STOP_SENDING for a receive-only stream")
 	}
 	s := &c.send
 	s.mu.Lock()
-	wake := s.reset(c.id, code, true)
+	wake := s.stopSending(c.id, code)
 	s.mu.Unlock()
 	if wake {
 		c.wake()

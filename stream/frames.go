@@ -250,7 +250,7 @@ func (c *Core) OnLost(f sched.FrameRecord) {
 		}
 		s := &c.send
 		s.mu.Lock()
-		wake = s.onLostData(f.Offset, f.Length, f.Fin)
+		wake = s.onLostData(c.id, f.Offset, f.Length, f.Fin)
 		s.mu.Unlock()
 	case sched.FrameStreamControl:
 		wake = c.onControlLost(f)

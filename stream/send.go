@@ -45,6 +45,9 @@ type sendHalf struct {
 	blockedCtl ctlState
 	blockedAt  uint64 // limit the last STREAM_DATA_BLOCKED reported, or noLimit
 
+	stopDeferred bool   // STOP_SENDING arrived in Data Sent; reset only if data is lost
+	stopCode     uint64 // its code
+
 	writeErr error // after a reset: the StreamError Write returns
 	err      error // set by Abort
 
@@ -140,6 +143,19 @@ func (s *sendHalf) close() bool {
 	return s.state != sendDataSent
 }
 
+// stopSending processes the peer's STOP_SENDING (RFC 9000 §3.5): reset
+// with its code, except in Data Sent with nothing lost, where the reset is
+// deferred until some outstanding data is declared lost (everything may yet
+// arrive). It reports whether a RESET_STREAM became pending.
+func (s *sendHalf) stopSending(id ID, code uint64) bool {
+	if s.state == sendDataSent && s.err == nil && !s.buf.hasLost() && !s.finLost {
+		s.stopDeferred = true
+		s.stopCode = code
+		return false
+	}
+	return s.reset(id, code, true)
+}
+
 // onAckedData processes the acknowledgment of a STREAM frame's range.
 func (s *sendHalf) onAckedData(off, n uint64, fin bool) {
 	if s.state != sendSend && s.state != sendDataSent || s.err != nil {
@@ -160,7 +176,7 @@ func (s *sendHalf) onAckedData(off, n uint64, fin bool) {
 
 // onLostData processes the loss of a STREAM frame's range. It reports
 // whether something needs re-sending.
-func (s *sendHalf) onLostData(off, n uint64, fin bool) bool {
+func (s *sendHalf) onLostData(id ID, off, n uint64, fin bool) bool {
 	if s.state != sendSend && s.state != sendDataSent || s.err != nil {
 		return false
 	}
@@ -168,7 +184,13 @@ func (s *sendHalf) onLostData(off, n uint64, fin bool) bool {
 	if fin && !s.finAcked {
 		s.finLost = true
 	}
-	return s.buf.hasLost() || s.finLost
+	lost := s.buf.hasLost() || s.finLost
+	if lost && s.stopDeferred {
+		// RFC 9000 §3.5: reset rather than retransmit for a peer that
+		// asked us to stop.
+		return s.reset(id, s.stopCode, true)
+	}
+	return lost
 }
 
 // abort fails the half with err: the connection is gone.

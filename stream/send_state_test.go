@@ -40,7 +40,10 @@ func TestSendStates(t *testing.T) {
 		// STOP_SENDING from the peer, RFC 9000 §3.5.
 		{"STOP_SENDING in Ready", 1000, []string{"stop 9", "pull"}, sendResetSent, "reset 9/0", "", "", 0},
 		{"STOP_SENDING in Send", 1000, []string{"write 10", "pull", "stop 9", "write 1"}, sendResetSent, "stream 0+10", "remote 9", "reset 9/10", WorkControl},
-		{"STOP_SENDING in Data Sent", 1000, []string{"write 10", "closewrite", "pull", "stop 9", "pull"}, sendResetSent, "reset 9/10", "", "", 0},
+		{"STOP_SENDING in Data Sent: deferred", 1000, []string{"write 10", "closewrite", "pull", "stop 9", "pull"}, sendDataSent, "", "", "", 0},
+		{"STOP_SENDING in Data Sent, then acked", 1000, []string{"write 10", "closewrite", "pull", "stop 9", "ack"}, sendDataRecvd, "stream 0+10 fin", "", "", 0},
+		{"STOP_SENDING in Data Sent, then lost", 1000, []string{"write 10", "closewrite", "pull", "stop 9", "lose"}, sendResetSent, "stream 0+10 fin", "", "reset 9/10", WorkControl},
+		{"STOP_SENDING in Data Sent with data lost", 1000, []string{"write 10", "closewrite", "pull", "lose", "stop 9", "pull"}, sendResetSent, "reset 9/10", "", "", 0},
 		{"STOP_SENDING after Data Recvd", 1000, []string{"write 10", "closewrite", "pull", "ack", "stop 9", "pull"}, sendDataRecvd, "", "", "", 0},
 
 		// Retransmission.
