@@ -14,8 +14,10 @@
 //   - Parsers take the bytes starting at what they parse (for frames: at the
 //     frame type) and return the value and the number of bytes consumed.
 //     Parsed byte slices alias the input; nothing is copied or allocated.
-//   - Parse errors are *TransportError values carrying the RFC 9000 §20.1
-//     error code and, for frames, the frame type, ready to be sent in a
-//     CONNECTION_CLOSE frame. Any input yields either a value or an error:
-//     never a panic.
+//   - Frame and transport parameter parse errors are *TransportError values
+//     carrying the RFC 9000 §20.1 error code and, for frames, the frame
+//     type, ready to be sent in a CONNECTION_CLOSE frame. Header and packet
+//     parse errors are *PacketError (errors.Is ErrMalformedPacket): the
+//     packet is dropped, the connection lives on. Any input yields either a
+//     value or an error: never a panic.
 package wire
