@@ -6,8 +6,10 @@ import (
 )
 
 // Controller is a congestion controller: NewReno (RFC 9002 §7, Appendix B)
-// or CUBIC (RFC 9438). The Recovery owns one, keeps bytes in flight itself,
-// and calls it from the connection goroutine only.
+// or CUBIC (RFC 9438). The Recovery owns one and calls it from the
+// connection goroutine only. Bytes in flight are the Recovery's: a
+// controller sees only acknowledgments, RTT samples and congestion
+// signals, so it needs no hook for sent packets.
 //
 // Times are offsets from the Recovery's base time, the clock of
 // sched.Record.SentTime.
@@ -19,15 +21,7 @@ type Controller interface {
 	SlowStartThreshold() int
 	// InSlowStart reports whether the window is below ssthresh.
 	InSlowStart() bool
-	// InRecovery reports whether a packet sent at sentTime was sent
-	// before the current recovery period began (RFC 9002 §7.3.2), so that
-	// neither its acknowledgment grows the window nor its loss shrinks it
-	// again.
-	InRecovery(sentTime time.Duration) bool
 
-	// OnPacketSent is called for every packet that counts toward bytes in
-	// flight, after it is sent.
-	OnPacketSent(now time.Duration, bytes int)
 	// OnRTTSample is called once per ACK frame that produced an RTT sample
 	// (rtt already updated), before that frame's OnPacketAcked calls.
 	OnRTTSample(now time.Duration, rtt *RTTStats)

@@ -74,14 +74,6 @@ func (c *CubicController) SlowStartThreshold() int { return c.ssthresh }
 // InSlowStart implements Controller.
 func (c *CubicController) InSlowStart() bool { return int(c.cwnd) < c.ssthresh }
 
-// InRecovery implements Controller.
-func (c *CubicController) InRecovery(sentTime time.Duration) bool {
-	return c.recovery.contains(sentTime)
-}
-
-// OnPacketSent implements Controller; CUBIC keeps no per-send state.
-func (c *CubicController) OnPacketSent(now time.Duration, bytes int) {}
-
 // hyStartActive reports whether HyStart++ runs: only during the first slow
 // start, while ssthresh is still infinite (RFC 9406 §4.3).
 func (c *CubicController) hyStartActive() bool {

@@ -15,9 +15,9 @@ func ecnAck(ect0, ect1, ce uint64, pairs ...[2]uint64) *wire.AckFrame {
 
 func TestECNValidation(t *testing.T) {
 	type ackStep struct {
-		ack      *wire.AckFrame
-		marking  bool // ECNMarking afterwards
-		cwnd     int  // congestion window afterwards
+		ack     *wire.AckFrame
+		marking bool // ECNMarking afterwards
+		cwnd    int  // congestion window afterwards
 	}
 	tests := []struct {
 		name  string

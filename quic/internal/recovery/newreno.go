@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// Reno is the NewReno congestion controller of RFC 9002 §7 and Appendix B:
+// RenoController is the NewReno congestion controller of RFC 9002 §7 and Appendix B:
 // slow start, a recovery period per congestion event that halves the window
 // (kLossReductionFactor 0.5), and congestion avoidance that adds one maximum
 // datagram size per window acknowledged (byte counting, RFC 3465 §2.1).
-type Reno struct {
+type RenoController struct {
 	mss      int
 	cwnd     int
 	ssthresh int
@@ -21,32 +21,25 @@ type Reno struct {
 
 // NewRenoController returns a NewReno controller for a maximum datagram size of
 // mss bytes, starting with the initial window (RFC 9002 §7.2).
-func NewRenoController(mss int) *Reno {
+func NewRenoController(mss int) *RenoController {
 	mss = clampDatagramSize(mss)
-	return &Reno{mss: mss, cwnd: initialWindow(mss), ssthresh: math.MaxInt}
+	return &RenoController{mss: mss, cwnd: initialWindow(mss), ssthresh: math.MaxInt}
 }
 
 // Window implements Controller.
-func (c *Reno) Window() int { return c.cwnd }
+func (c *RenoController) Window() int { return c.cwnd }
 
 // SlowStartThreshold implements Controller.
-func (c *Reno) SlowStartThreshold() int { return c.ssthresh }
+func (c *RenoController) SlowStartThreshold() int { return c.ssthresh }
 
 // InSlowStart implements Controller.
-func (c *Reno) InSlowStart() bool { return c.cwnd < c.ssthresh }
-
-// InRecovery implements Controller.
-func (c *Reno) InRecovery(sentTime time.Duration) bool { return c.recovery.contains(sentTime) }
-
-// OnPacketSent implements Controller; NewReno keeps no per-send state
-// (bytes in flight belong to the Recovery).
-func (c *Reno) OnPacketSent(now time.Duration, bytes int) {}
+func (c *RenoController) InSlowStart() bool { return c.cwnd < c.ssthresh }
 
 // OnRTTSample implements Controller; NewReno does not use RTT samples.
-func (c *Reno) OnRTTSample(now time.Duration, rtt *RTTStats) {}
+func (c *RenoController) OnRTTSample(now time.Duration, rtt *RTTStats) {}
 
 // OnPacketAcked implements Controller, RFC 9002 Appendix B.5.
-func (c *Reno) OnPacketAcked(now, sentTime time.Duration, bytes int, rtt *RTTStats, cwndLimited bool) {
+func (c *RenoController) OnPacketAcked(now, sentTime time.Duration, bytes int, rtt *RTTStats, cwndLimited bool) {
 	if !cwndLimited || c.recovery.contains(sentTime) {
 		return
 	}
@@ -64,7 +57,7 @@ func (c *Reno) OnPacketAcked(now, sentTime time.Duration, bytes int, rtt *RTTSta
 }
 
 // OnCongestionEvent implements Controller, RFC 9002 Appendix B.6.
-func (c *Reno) OnCongestionEvent(now, sentTime time.Duration) {
+func (c *RenoController) OnCongestionEvent(now, sentTime time.Duration) {
 	if c.recovery.contains(sentTime) {
 		return
 	}
@@ -75,7 +68,7 @@ func (c *Reno) OnCongestionEvent(now, sentTime time.Duration) {
 }
 
 // OnPersistentCongestion implements Controller, RFC 9002 Appendix B.8.
-func (c *Reno) OnPersistentCongestion() {
+func (c *RenoController) OnPersistentCongestion() {
 	c.cwnd = minimumWindow(c.mss)
 	c.recovery.clear()
 	c.acked = 0
@@ -84,7 +77,7 @@ func (c *Reno) OnPersistentCongestion() {
 // SetMaxDatagramSize implements Controller. A window still at the old
 // initial value moves to the new initial value (RFC 9002 §7.2); any window
 // stays at least the new minimum.
-func (c *Reno) SetMaxDatagramSize(n int) {
+func (c *RenoController) SetMaxDatagramSize(n int) {
 	c.cwnd = resizeWindow(c.cwnd, c.mss, clampDatagramSize(n))
 	c.mss = clampDatagramSize(n)
 }

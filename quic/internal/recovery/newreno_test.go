@@ -158,7 +158,7 @@ func TestParseAlgorithm(t *testing.T) {
 			t.Errorf("ParseAlgorithm(%q) = %v, %v", tt.s, a, ok)
 		}
 		if ok && tt.s != "" {
-			if _, isReno := NewController(a, 1200).(*Reno); isReno != (a == AlgorithmNewReno) {
+			if _, isReno := NewController(a, 1200).(*RenoController); isReno != (a == AlgorithmNewReno) {
 				t.Errorf("NewController(%v) is %T", a, NewController(a, 1200))
 			}
 		}

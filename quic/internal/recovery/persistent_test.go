@@ -47,7 +47,7 @@ func TestPersistentCongestion(t *testing.T) {
 		{
 			// Without an earlier RTT sample no persistent congestion:
 			// 12000 halves.
-			name: "not before the first RTT sample",
+			name:      "not before the first RTT sample",
 			ack:       ackFrame([2]uint64{12, 12}),
 			wantAcked: []uint64{12}, wantLost: seq(2, 11), wantCwnd: 6000,
 		},

@@ -19,6 +19,10 @@ const (
 	ECNCE  ECNCodepoint = 0b11
 )
 
+// maxPacketNumber is the largest packet number, RFC 9000 §12.3; a larger
+// one cannot be decoded and OnPacket rejects it as a duplicate.
+const maxPacketNumber = 1<<62 - 1
+
 // Defaults for ReceivedConfig.
 const (
 	// DefaultMaxAckRanges bounds the ranges a Received remembers.
@@ -129,7 +133,7 @@ func (r *Received) Largest() (pn uint64, ok bool) { return r.largest, r.hasLarge
 // first unacknowledged ack-eliciting packet. Packets that are not
 // ack-eliciting never make an ACK frame due on their own.
 func (r *Received) OnPacket(pn uint64, ackEliciting bool, ecn ECNCodepoint, now time.Time) (duplicate bool) {
-	if r.IsDuplicate(pn) {
+	if r.IsDuplicate(pn) || pn > maxPacketNumber {
 		return true
 	}
 	r.ranges.Add(pn, pn+1)

@@ -185,7 +185,6 @@ func (r *Recovery) OnPacketSent(rec *sched.Record, now time.Time) {
 		s.ackElicitingInFlight++
 	}
 	r.bytesInFlight += rec.SentBytes
-	r.cc.OnPacketSent(t, rec.SentBytes)
 	r.pacer.OnSent(now, rec.SentBytes)
 	if r.bytesInFlight+r.mss > r.cc.Window() {
 		// The window is full: whatever the caller said, the sender is
@@ -251,13 +250,10 @@ func (r *Recovery) DiscardSpace(space sched.Space, now time.Time) {
 	if s.discarded {
 		return
 	}
-	for i := 0; i < s.sent.len(); i++ {
-		if rec := s.sent.take(i); rec != nil {
-			r.removeFromFlight(s, rec)
-			r.report(r.onDiscarded, rec)
-		}
-	}
-	s.sent.trim()
+	s.sent.clear(func(rec *sched.Record) {
+		r.removeFromFlight(s, rec)
+		r.report(r.onDiscarded, rec)
+	})
 	s.ackElicitingInFlight = 0
 	s.hasLossTime = false
 	s.discarded = true
@@ -279,12 +275,7 @@ func (r *Recovery) OnRetry(now time.Time) {
 	t := r.since(now)
 	for sp := range r.spaces {
 		s := &r.spaces[sp]
-		for i := 0; i < s.sent.len(); i++ {
-			if rec := s.sent.take(i); rec != nil {
-				r.report(r.onLost, rec)
-			}
-		}
-		s.sent.trim()
+		s.sent.clear(func(rec *sched.Record) { r.report(r.onLost, rec) })
 		s.ackElicitingInFlight = 0
 		s.hasLossTime = false
 		s.hasAcked = false
