@@ -283,6 +283,14 @@ func TestWaitAcked(t *testing.T) {
 		if !cl.Done() || !sv.Done() {
 			t.Errorf("Done: sender %v, receiver %v", cl.Done(), sv.Done())
 		}
+		// A finished stream holds no buffers.
+		cl.send.mu.Lock()
+		sv.recv.mu.Lock()
+		if cl.send.buf.ring != nil || sv.recv.buf.slots != nil {
+			t.Error("buffers kept after the stream finished")
+		}
+		sv.recv.mu.Unlock()
+		cl.send.mu.Unlock()
 	})
 	t.Run("context", func(t *testing.T) {
 		p := newPair(t, nil)

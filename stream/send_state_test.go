@@ -124,3 +124,23 @@ func TestDoneAndFinPending(t *testing.T) {
 	c.Abort(context.Canceled)
 	check("aborted", true, false)
 }
+
+// TestWakeCoalescing: a burst of Writes calls Owner.Wake once; Work re-arms
+// it.
+func TestWakeCoalescing(t *testing.T) {
+	o := &testOwner{}
+	c := New(0, true, o, Config{PeerInitialMaxData: 1 << 20})
+	for range 10 {
+		c.write(make([]byte, 100))
+	}
+	if w, _ := o.counts(); w != 1 {
+		t.Fatalf("%d wakes for a burst of writes, want 1", w)
+	}
+	if got := c.Work(); got != WorkNewData {
+		t.Fatalf("Work() = %v", got)
+	}
+	c.write(make([]byte, 100))
+	if w, _ := o.counts(); w != 2 {
+		t.Fatalf("%d wakes after Work and another write, want 2", w)
+	}
+}
