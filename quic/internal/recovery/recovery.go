@@ -155,6 +155,7 @@ func (r *Recovery) since(now time.Time) time.Duration {
 // it is acknowledged, lost or discarded.
 func (r *Recovery) OnPacketSent(rec *sched.Record, now time.Time) {
 	if rec.Space >= sched.NumSpaces {
+		r.report(r.onDiscarded, rec) // no such space: nothing to track
 		return
 	}
 	t := r.since(now)
@@ -337,6 +338,7 @@ func (r *Recovery) SetMaxDatagramSize(n int) {
 	r.mss = n
 	r.cc.SetMaxDatagramSize(n)
 	r.pacer.SetMaxDatagramSize(n)
+	r.updatePacingRate(r.base.Add(r.last))
 }
 
 // CanSend returns the room left in the congestion window, in bytes (0 when
