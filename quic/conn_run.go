@@ -117,6 +117,13 @@ func (c *Conn) handleTimers(now time.Time) {
 		for sp := sched.Initial; sp < sched.NumSpaces; sp++ {
 			if n := int(probe.Packets[sp]); n > 0 {
 				st.probes[sp] = max(st.probes[sp], n)
+				if sp != sched.AppData {
+					// RFC 9002 §6.2.4: a probe may carry data again; during
+					// the handshake, resend every unacknowledged CRYPTO byte
+					// rather than a bare PING.
+					out := &st.levels[sp].cryptoOut
+					out.OnLost(0, out.Sent())
+				}
 			}
 		}
 	}
