@@ -46,6 +46,11 @@ func (c *Conn) send(now time.Time) (more bool) {
 	for i := 0; i < maxDatagramsPerRound; i++ {
 		d := c.buildDatagram(now)
 		if d == nil {
+			// Nothing more to send: if the window still has room, the
+			// application, not the network, limits us (RFC 9002 §7.8).
+			if st.pacingWait.IsZero() && st.rec.CanSend() > 0 {
+				st.rec.SetAppLimited(true)
+			}
 			return false
 		}
 		if err := c.ep.writeTo(d, st.remote); err != nil {

@@ -74,7 +74,7 @@ type Record struct {
 	PacketNumber uint64
 	Space        Space
 	SentBytes    int   // bytes on the wire, set by the connection
-	SentTime     int64 // set by the connection, in its clock's units
+	SentTime     int64 // set by loss recovery when the packet is sent (ns since its base time)
 	AckEliciting bool  // RFC 9002 §2: carries a frame other than ACK, PADDING, CONNECTION_CLOSE
 	InFlight     bool  // counts toward bytes in flight: ack-eliciting or PADDING
 	Frames       []FrameRecord
