@@ -2,6 +2,8 @@ package quic
 
 import (
 	"time"
+
+	"github.com/tsumugi-quic/tsumugi/metrics"
 )
 
 // Config tunes an endpoint and its connections. A nil *Config means all
@@ -61,6 +63,15 @@ type Config struct {
 	// InitialPacketSize is the UDP payload size we start with (default
 	// 1280, at least 1200).
 	InitialPacketSize int
+
+	// EnableDatagrams offers and accepts DATAGRAM frames (RFC 9221):
+	// Conn.SendDatagram and Conn.ReceiveDatagram.
+	EnableDatagrams bool
+
+	// Metrics, when set, counts this endpoint's connections, streams and
+	// packets for Prometheus. Share one Collector among endpoints and
+	// register it once.
+	Metrics *metrics.Collector
 }
 
 // Defaults.

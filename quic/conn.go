@@ -46,6 +46,10 @@ type Conn struct {
 
 	consumed atomic.Uint64 // stream bytes the application has read (Owner.Consumed)
 
+	datagramsIn, datagramsOut datagramQueue
+	peerDatagramLimit         atomic.Uint64 // the peer's max_datagram_frame_size; 0: none
+	mtuForDatagrams           atomic.Int64  // the current path MTU, for MaxDatagramSize
+
 	closeMu  sync.Mutex
 	closeReq *closeRequest // set by Close/CloseWithError, taken by the goroutine
 
@@ -80,6 +84,8 @@ func newConn(ep *Endpoint, isClient bool, remote netip.AddrPort, version uint32,
 	c.wake.init()
 	c.acceptBidi.init()
 	c.acceptUni.init()
+	c.datagramsIn.init()
+	c.datagramsOut.init()
 	c.st.init(c, remote, version, odcid, peerSCID)
 	c.open.init(c)
 	return c

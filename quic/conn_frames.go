@@ -90,7 +90,7 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			}
 		case ft == wire.FrameTypeDataBlocked:
 			_, n, err = wire.ParseDataBlockedFrame(p)
-			st.metrics.peerBlocked()
+			st.metrics.Blocked(true)
 		case ft == wire.FrameTypeStreamDataBlocked:
 			var f wire.StreamDataBlockedFrame
 			f, n, err = wire.ParseStreamDataBlockedFrame(p)
@@ -144,9 +144,14 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			}
 			n = 1
 			c.confirmHandshake()
+		case ft == wire.FrameTypeDatagram || ft == wire.FrameTypeDatagramLen:
+			var f wire.DatagramFrame
+			f, n, err = wire.ParseDatagramFrame(p)
+			if err == nil {
+				err = c.handleDatagramFrame(&f, ft)
+			}
 		default:
-			// DATAGRAM frames without our max_datagram_frame_size
-			// (RFC 9221 §3), or any frame type we don't know.
+			// Any frame type we don't know.
 			return false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "unexpected frame type"}
 		}
 		if err != nil {
@@ -185,7 +190,7 @@ func (c *Conn) handleAck(sp sched.Space, f *wire.AckFrame, now time.Time) error 
 		l.largestAcked, l.hasAcked = largest, true
 	}
 	c.srtt.Store(int64(st.rec.SmoothedRTT()))
-	st.metrics.recoveryState(int64(st.rec.SmoothedRTT()), int64(st.rec.MinRTT()), st.rec.CongestionWindow())
+	st.metrics.RecoveryState(st.rec.SmoothedRTT(), st.rec.MinRTT(), st.rec.CongestionWindow())
 	if c.isClient && sp == sched.Handshake {
 		// RFC 9002 Appendix A.6: the server validated our address.
 		st.rec.SetPeerAddressValidated()
@@ -267,7 +272,7 @@ func (c *Conn) handleResetStream(f *wire.ResetStreamFrame) error {
 	if err != nil {
 		return err
 	}
-	c.st.metrics.streamReset()
+	c.st.metrics.StreamReset()
 	c.streamWoke(core)
 	return c.st.flow.onReceived(grow, wire.FrameTypeResetStream)
 }

@@ -38,7 +38,7 @@ func (c *Conn) onPacketAcked(rec *sched.Record) {
 func (c *Conn) onPacketLost(rec *sched.Record) {
 	st := &c.st
 	l := &st.levels[rec.Space]
-	st.metrics.packetLost(rec.Space, rec.SentBytes)
+	st.metrics.PacketLost(rec.SentBytes)
 	for i := range rec.Frames {
 		f := &rec.Frames[i]
 		switch f.Kind {

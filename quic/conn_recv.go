@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"github.com/tsumugi-quic/tsumugi/metrics"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -18,7 +19,7 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	if d.addr != st.remote {
 		// Migration is not supported yet: packets from another address
 		// are dropped (RFC 9000 §9 lets us refuse).
-		st.metrics.dropped("address")
+		st.metrics.PacketDropped(metrics.DropAddress)
 		return
 	}
 	st.bytesReceived += uint64(len(d.b))
@@ -60,7 +61,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	st := &c.st
 	hdr, err := wire.ParseLongHeader(b)
 	if err != nil {
-		st.metrics.dropped("header")
+		st.metrics.PacketDropped(metrics.DropHeader)
 		return 0, false, nil
 	}
 	switch {
@@ -98,7 +99,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	}
 	l := &st.levels[sp]
 	if l.open == nil {
-		st.metrics.dropped("no_keys")
+		st.metrics.PacketDropped(metrics.DropNoKeys)
 		return n, false, nil
 	}
 	pkt := b[:n]
@@ -109,7 +110,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	pn := wire.DecodePacketNumber(l.largestRecv(), truncated, pnLen*8)
 	payload, err := l.open.Open(pkt, hdr.PNOffset+pnLen, pn)
 	if err != nil {
-		st.metrics.dropped("decrypt")
+		st.metrics.PacketDropped(metrics.DropDecrypt)
 		return n, false, nil
 	}
 	// RFC 9000 §17.2: reserved bits must be zero once protection is removed.
@@ -124,7 +125,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		st.gotServerInitial = true
 		st.cids.setServerID(hdr.SrcConnID)
 	}
-	st.metrics.packetReceived(hdr.Type, len(pkt))
+	st.metrics.PacketReceived(hdr.Type, len(pkt))
 	ackEliciting, err := c.handleFrames(sp, hdr.Type, payload, hdr.DstConnID, now)
 	if err != nil {
 		return n, true, err
@@ -151,7 +152,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 		return 0, false, nil
 	}
 	if st.app.open == nil {
-		st.metrics.dropped("no_keys")
+		st.metrics.PacketDropped(metrics.DropNoKeys)
 		return 0, false, nil
 	}
 	l := &st.levels[sched.AppData]
@@ -167,7 +168,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 	}
 	payload, err := keys.Open(b, pnOffset+pnLen, pn)
 	if err != nil {
-		st.metrics.dropped("decrypt")
+		st.metrics.PacketDropped(metrics.DropDecrypt)
 		return 0, false, nil
 	}
 	if next {
@@ -182,7 +183,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 	if l.recv.IsDuplicate(pn) {
 		return len(b), true, nil
 	}
-	st.metrics.packetReceived(wire.Packet1RTT, len(b))
+	st.metrics.PacketReceived(wire.Packet1RTT, len(b))
 	ackEliciting, err := c.handleFrames(sched.AppData, wire.Packet1RTT, payload, dcid, now)
 	if err != nil {
 		return len(b), true, err

@@ -205,6 +205,7 @@ func (c *Conn) finish() {
 	default:
 		// Dial is waiting on this; it reads the cause from ctx.
 	}
+	st.metrics.Closed(closeReason(st.closeErr, st.handshakeComplete))
 	c.ep.connDone(c)
 	close(c.exited)
 }

@@ -54,7 +54,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 			return false
 		}
 		if err := c.ep.writeTo(d, st.remote); err != nil {
-			st.metrics.sendError()
+			st.metrics.SendError()
 		}
 	}
 	return true
@@ -119,7 +119,7 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 		c.sealPacket(buf, &pkts[i], now)
 	}
 	st.bytesSent += uint64(len(buf))
-	st.metrics.datagramSent(n, len(buf), limit)
+	st.metrics.DatagramSent(n, len(buf), limit)
 	if c.isClient && st.levels[sched.Initial].seal != nil {
 		for i := 0; i < n; i++ {
 			if pkts[i].sp == sched.Handshake {
@@ -147,7 +147,7 @@ func (c *Conn) sealPacket(buf []byte, p *builtPacket, now time.Time) {
 	p.keys.Seal(buf[p.start:p.payloadEnd:end], p.pnOffset-p.start, p.pnLen, p.pn)
 	rec := p.rec
 	rec.SentBytes = end - p.start
-	st.metrics.packetSent(p.pt, rec.SentBytes)
+	st.metrics.PacketSent(p.pt, rec.SentBytes)
 	if st.phase >= phaseClosing {
 		st.records.Put(rec)
 		return
@@ -211,6 +211,9 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 		if sp == sched.AppData {
 			pkt.Control = &st.control
 			pkt.Credit = &st.flow.credit
+			if c.config.EnableDatagrams && st.handshakeComplete {
+				pkt.Datagrams = &st.dgrams
+			}
 		}
 		buf = st.sched.Build(buf, &pkt, rec)
 	default:

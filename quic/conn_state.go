@@ -2,6 +2,7 @@ package quic
 
 import (
 	"crypto/tls"
+	"github.com/tsumugi-quic/tsumugi/metrics"
 	"net/netip"
 	"time"
 
@@ -41,6 +42,7 @@ type connState struct {
 	flow    connFlow
 	cids    connIDs
 	control controlFrames
+	dgrams  datagramSource
 
 	// Handshake.
 	odcid             []byte // the Destination Connection ID of the client's first Initial
@@ -82,7 +84,7 @@ type connState struct {
 	spareOpened []*stream.Core
 	spareDgrams []datagram
 
-	metrics connMetrics
+	metrics *metrics.Conn
 }
 
 // level is one packet number space with its keys and CRYPTO streams.
@@ -110,7 +112,7 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 	st.streams.m = make(map[stream.ID]*stream.Core)
 	st.streams.maxIn = [2]uint64{uint64(c.config.MaxIncomingStreams), uint64(c.config.MaxIncomingUniStreams)}
 	st.streams.peerLimit = st.streams.maxIn
-	st.mtu = c.config.InitialPacketSize
+	st.setMTU(c.config.InitialPacketSize)
 	st.sendBuf = make([]byte, 0, maxPacketBufferSize)
 	st.idleTimeout = c.config.MaxIdleTimeout
 	st.flow.init(c.config)
@@ -130,6 +132,7 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 		l.recv.Init(recovery.ReceivedConfig{MaxAckDelay: ackDelay})
 	}
 	st.control.c = c
+	st.dgrams.c = c
 	st.cids.init(c, odcid, peerSCID)
 	if c.isClient {
 		st.odcid = append([]byte(nil), st.cids.peerCurrent()...)
@@ -137,6 +140,11 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 		st.odcid = append([]byte(nil), odcid...)
 	}
 	now := time.Now()
+	role := metrics.Client
+	if !c.isClient {
+		role = metrics.Server
+	}
+	st.metrics = c.config.Metrics.NewConn(role, now)
 	algo, _ := recovery.ParseAlgorithm(c.config.CongestionControl)
 	st.rec = recovery.New(recovery.Config{
 		MaxDatagramSize: st.mtu,
@@ -149,6 +157,12 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 	st.lastActivity = now
 	st.handshakeDeadline = now.Add(c.config.HandshakeTimeout)
 	st.installInitialKeys()
+}
+
+// setMTU sets the largest UDP payload we send.
+func (st *connState) setMTU(n int) {
+	st.mtu = n
+	st.c.mtuForDatagrams.Store(int64(n))
 }
 
 // largestRecv is the largest packet number received in the space, or

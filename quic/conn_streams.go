@@ -239,7 +239,7 @@ func (c *Conn) streamFor(id stream.ID, ft uint64) (*stream.Core, error) {
 		sid := stream.IDFor(t, i)
 		core = stream.New(sid, c.isClient, c, c.streamConfig(sid))
 		s.m[sid] = core
-		c.st.metrics.streamOpened(sid)
+		c.st.metrics.StreamOpened(uint8(sid.Type()))
 		if d == bidi {
 			c.acceptBidi.push(core)
 		} else {
@@ -255,7 +255,7 @@ func (c *Conn) registerOpened(opened []*stream.Core) {
 	for _, core := range opened {
 		id := stream.ID(core.StreamID())
 		c.st.streams.m[id] = core
-		c.st.metrics.streamOpened(id)
+		c.st.metrics.StreamOpened(uint8(id.Type()))
 		c.streamWoke(core)
 	}
 }
@@ -289,7 +289,7 @@ func (c *Conn) forgetStream(core *stream.Core) {
 	}
 	delete(s.m, id)
 	c.st.sched.Remove(uint64(id))
-	c.st.metrics.streamClosed(id)
+	c.st.metrics.StreamClosed(uint8(id.Type()))
 	if id.Type().Local(c.isClient) {
 		return
 	}

@@ -46,6 +46,9 @@ func (st *connState) localParams() wire.TransportParameters {
 	p.MaxAckDelay = maxAckDelay
 	p.ActiveConnectionIDLimit = activeConnectionIDLimit
 	p.InitialSourceConnectionID = append([]byte{}, st.cids.scid()...)
+	if cfg.EnableDatagrams {
+		p.MaxDatagramFrameSize, p.HasMaxDatagramFrameSize = ourMaxDatagramFrameSize, true
+	}
 	if !st.c.isClient {
 		p.OriginalDestinationConnectionID = append([]byte{}, st.odcid...)
 		tok := st.cids.local[0].token
@@ -166,7 +169,10 @@ func (c *Conn) handlePeerParams(data []byte) error {
 		st.idleTimeout = p.MaxIdleTimeout
 	}
 	if int(p.MaxUDPPayloadSize) < st.mtu {
-		st.mtu = max(int(p.MaxUDPPayloadSize), minInitialPacketSize)
+		st.setMTU(max(int(p.MaxUDPPayloadSize), minInitialPacketSize))
+	}
+	if p.HasMaxDatagramFrameSize && c.config.EnableDatagrams {
+		c.peerDatagramLimit.Store(p.MaxDatagramFrameSize)
 	}
 	st.rec.SetPeerMaxAckDelay(p.MaxAckDelay)
 	st.flow.setSendMax(p.InitialMaxData)
@@ -192,7 +198,7 @@ func (c *Conn) onHandshakeComplete() error {
 	}
 	st.cids.issueUpTo(st.peerParams.ActiveConnectionIDLimit)
 	close(c.handshakeDone)
-	st.metrics.handshakeDone(c)
+	st.metrics.HandshakeDone(st.now.Sub(c.created))
 	if !c.isClient {
 		st.control.handshakeDone = true
 		c.confirmHandshake()

@@ -80,3 +80,49 @@ func TestHandshakeAndEcho(t *testing.T) {
 		t.Fatalf("echo mismatch: got %d bytes, want %d", len(got), len(msg))
 	}
 }
+
+func TestDatagrams(t *testing.T) {
+	conf := &Config{EnableDatagrams: true}
+	_, cc, sc := newTestPair(t, conf, conf)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if max := cc.MaxDatagramSize(); max < 1000 {
+		t.Fatalf("MaxDatagramSize = %d", max)
+	}
+	if err := cc.SendDatagram(make([]byte, cc.MaxDatagramSize()+1)); err != ErrDatagramTooLarge {
+		t.Fatalf("oversized datagram: %v", err)
+	}
+	// Datagrams are unreliable, but loopback without load loses none; send
+	// until one arrives so that the test cannot flake on a drop.
+	got := make(chan []byte, 1)
+	go func() {
+		b, err := sc.ReceiveDatagram(ctx)
+		if err == nil {
+			got <- b
+		}
+	}()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if err := cc.SendDatagram([]byte("hello datagram")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case b := <-got:
+			if string(b) != "hello datagram" {
+				t.Fatalf("got %q", b)
+			}
+			return
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("no datagram arrived")
+		}
+	}
+}
+
+func TestDatagramsNotNegotiated(t *testing.T) {
+	_, cc, _ := newTestPair(t, nil, &Config{EnableDatagrams: true})
+	if err := cc.SendDatagram([]byte("x")); err != ErrDatagramsDisabled {
+		t.Fatalf("SendDatagram without the peer's consent: %v", err)
+	}
+}
