@@ -64,6 +64,23 @@ type Config struct {
 	// 1280, at least 1200).
 	InitialPacketSize int
 
+	// RequireAddressValidation makes a server answer every client Initial
+	// without a valid token with a Retry (RFC 9000 §8.1.2), so that no
+	// state is kept for an unvalidated address. Without it, Retry is used
+	// automatically when more than RetryThreshold handshakes are in
+	// progress (default 64; negative: never).
+	RequireAddressValidation bool
+	RetryThreshold           int
+
+	// MaxHandshakes caps the handshakes a server runs at once (default
+	// 1024); Initials beyond it are dropped.
+	MaxHandshakes int
+
+	// TokenStore keeps the address validation tokens servers send in
+	// NEW_TOKEN frames, for the next connection to the same server. Nil:
+	// tokens are not kept.
+	TokenStore *TokenStore
+
 	// EnableDatagrams offers and accepts DATAGRAM frames (RFC 9221):
 	// Conn.SendDatagram and Conn.ReceiveDatagram.
 	EnableDatagrams bool
@@ -87,6 +104,8 @@ const (
 	defaultKeyUpdateInterval    = 1 << 20
 	defaultConnectionIDLength   = 8
 	defaultInitialPacketSize    = 1280
+	defaultRetryThreshold       = 64
+	defaultMaxHandshakes        = 1024
 	minInitialPacketSize        = 1200 // RFC 9000 §14.1
 	maxAckDelay                 = 25 * time.Millisecond
 	ackDelayExponent            = 3
@@ -144,6 +163,12 @@ func (c *Config) withDefaults() *Config {
 		n.ConnectionIDLength = defaultConnectionIDLength
 	}
 	n.ConnectionIDLength = min(max(n.ConnectionIDLength, 4), 20)
+	if n.RetryThreshold == 0 {
+		n.RetryThreshold = defaultRetryThreshold
+	}
+	if n.MaxHandshakes <= 0 {
+		n.MaxHandshakes = defaultMaxHandshakes
+	}
 	if n.InitialPacketSize == 0 {
 		n.InitialPacketSize = defaultInitialPacketSize
 	}

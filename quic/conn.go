@@ -20,11 +20,14 @@ type Conn struct {
 	// Set at creation, then read-only.
 	ep           *Endpoint
 	ownsEndpoint bool // a Dial endpoint: closed when the connection ends
-	isClient     bool
-	config       *Config
-	tlsConf      *tls.Config
-	localAddr    net.Addr
-	created      time.Time
+	// countsAsHandshake: a server connection counted in the endpoint's
+	// handshakes in progress (guarded by the endpoint's mutex).
+	countsAsHandshake bool
+	isClient          bool
+	config            *Config
+	tlsConf           *tls.Config
+	localAddr         net.Addr
+	created           time.Time
 
 	ctx           context.Context // done when the connection is gone; context.Cause says why
 	cancel        context.CancelCauseFunc
@@ -36,6 +39,7 @@ type Conn struct {
 
 	remoteAddr atomic.Pointer[net.UDPAddr]
 	srtt       atomic.Int64 // smoothed RTT in ns, for stream window tuning
+	retried    atomic.Bool  // client: the server sent a Retry (for tests and qlog)
 
 	inbox *inbox
 	wake  wakeQueue
@@ -65,14 +69,39 @@ type closeRequest struct {
 	err      error
 }
 
+// connSetup is what a new connection starts from.
+type connSetup struct {
+	isClient bool
+	remote   netip.AddrPort
+	version  uint32
+	tlsConf  *tls.Config
+	config   *Config
+	// odcid is the Destination Connection ID of the client's first Initial
+	// (RFC 9000 §7.3): chosen by a client; for a server, from that Initial
+	// or from the Retry token the client brought back.
+	odcid []byte
+	// initialDCID is what the Initial keys derive from (RFC 9001 §5.2):
+	// odcid, except on a server after a Retry (the Retry's Source
+	// Connection ID, which the client now sends to).
+	initialDCID []byte
+	peerSCID    []byte // server: the client's Source Connection ID
+	retrySCID   []byte // server: the Source Connection ID of our Retry, if any
+	validated   bool   // server: a token validated the client's address
+	token       []byte // client: the token to send in Initials
+	tokenKey    string // client: where NEW_TOKEN tokens for this server are kept
+}
+
 // newConn creates a connection; the caller registers its connection IDs and
 // starts run.
-func newConn(ep *Endpoint, isClient bool, remote netip.AddrPort, version uint32, tlsConf *tls.Config, config *Config, odcid, peerSCID []byte) *Conn {
+func newConn(ep *Endpoint, s connSetup) *Conn {
+	if s.initialDCID == nil {
+		s.initialDCID = s.odcid
+	}
 	c := &Conn{
 		ep:            ep,
-		isClient:      isClient,
-		config:        config,
-		tlsConf:       tlsConf,
+		isClient:      s.isClient,
+		config:        s.config,
+		tlsConf:       s.tlsConf,
 		localAddr:     ep.LocalAddr(),
 		created:       time.Now(),
 		handshakeDone: make(chan struct{}),
@@ -80,13 +109,13 @@ func newConn(ep *Endpoint, isClient bool, remote netip.AddrPort, version uint32,
 		inbox:         newInbox(),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
-	c.remoteAddr.Store(net.UDPAddrFromAddrPort(remote))
+	c.remoteAddr.Store(net.UDPAddrFromAddrPort(s.remote))
 	c.wake.init()
 	c.acceptBidi.init()
 	c.acceptUni.init()
 	c.datagramsIn.init()
 	c.datagramsOut.init()
-	c.st.init(c, remote, version, odcid, peerSCID)
+	c.st.init(c, &s)
 	c.open.init(c)
 	return c
 }

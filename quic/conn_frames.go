@@ -129,8 +129,11 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			if !c.isClient {
 				return false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "NEW_TOKEN from a client"}
 			}
-			// Tokens are not used for later connections yet.
-			_, n, err = wire.ParseNewTokenFrame(p)
+			var f wire.NewTokenFrame
+			f, n, err = wire.ParseNewTokenFrame(p)
+			if err == nil && c.config.TokenStore != nil {
+				c.config.TokenStore.put(st.tokenKey, f.Token)
+			}
 		case ft == wire.FrameTypeConnectionClose || ft == wire.FrameTypeConnectionCloseApp:
 			var f wire.ConnectionCloseFrame
 			f, n, err = wire.ParseConnectionCloseFrame(p)

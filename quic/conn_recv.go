@@ -73,8 +73,9 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	case hdr.Version != st.version:
 		return 0, false, nil
 	case hdr.Type == wire.PacketRetry:
-		// Retry is handled by a later issue: without it, a Retry is
-		// dropped (RFC 9000 §17.2.5 lets a client discard it).
+		if c.isClient {
+			c.handleRetry(b, now)
+		}
 		return 0, false, nil
 	}
 	n := hdr.PNOffset + int(hdr.Length)
@@ -89,8 +90,6 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	var sp sched.Space
 	switch hdr.Type {
 	case wire.PacketInitial:
-		// A token in a client's Initial is ignored: we issue none yet
-		// (Retry and NEW_TOKEN come later; RFC 9000 §8.1.3 allows it).
 		sp = sched.Initial
 	case wire.PacketHandshake:
 		sp = sched.Handshake
@@ -212,4 +211,28 @@ func (c *Conn) handleVersionNegotiation(b []byte) {
 		theirs = append(theirs, v)
 	}
 	c.closeSilently(&VersionNegotiationError{Ours: []uint32{st.version}, Theirs: theirs})
+}
+
+// handleRetry processes a server's Retry (RFC 9000 §17.2.5.2): at most one,
+// and only before any Initial from the server. The client then sends its
+// Initials, with the token, to the Retry's Source Connection ID under keys
+// derived from it, starting its handshake over.
+func (c *Conn) handleRetry(b []byte, now time.Time) {
+	st := &c.st
+	if st.gotRetry || st.gotServerInitial {
+		return
+	}
+	hdr, err := wire.ValidateRetry(b, st.odcid)
+	if err != nil || !bytes.Equal(hdr.DstConnID, st.cids.scid()) {
+		return
+	}
+	st.gotRetry = true
+	c.retried.Store(true)
+	st.retrySCID = append([]byte(nil), hdr.SrcConnID...)
+	st.token = append([]byte(nil), hdr.Token...)
+	st.cids.remote[0].id = st.retrySCID
+	st.installInitialKeys(st.retrySCID)
+	// RFC 9002 §6.3: the Initial packets sent so far count as lost
+	// without a congestion response; their CRYPTO data is sent again.
+	st.rec.OnRetry(now)
 }

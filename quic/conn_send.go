@@ -188,6 +188,9 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 			p.pt = wire.PacketHandshake
 		}
 		h := wire.LongHeader{Type: p.pt, Version: st.version, DstConnID: dcid, SrcConnID: st.cids.scid()}
+		if sp == sched.Initial && c.isClient {
+			h.Token = st.token
+		}
 		buf, p.lengthOffset = wire.AppendLongHeader(buf, &h, p.pnLen)
 	}
 	p.pnOffset = len(buf)

@@ -46,6 +46,10 @@ type connState struct {
 
 	// Handshake.
 	odcid             []byte // the Destination Connection ID of the client's first Initial
+	retrySCID         []byte // the Source Connection ID of the Retry (sent or received)
+	gotRetry          bool   // client: a Retry was processed
+	token             []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
+	tokenKey          string // client: the TokenStore key of this server
 	peerParams        wire.TransportParameters
 	havePeerParams    bool
 	handshakeComplete bool // TLS says done (RFC 9001 §4.1.1)
@@ -104,10 +108,15 @@ type level struct {
 	closeSrc     closeSource
 }
 
-func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid, peerSCID []byte) {
+func (st *connState) init(c *Conn, s *connSetup) {
 	st.c = c
-	st.version = version
-	st.remote = remote
+	st.version = s.version
+	st.remote = s.remote
+	st.odcid = append([]byte(nil), s.odcid...)
+	st.retrySCID = s.retrySCID
+	st.addrValidated = s.validated
+	st.token = s.token
+	st.tokenKey = s.tokenKey
 	st.sched = sched.New(sched.Config{})
 	st.streams.m = make(map[stream.ID]*stream.Core)
 	st.streams.maxIn = [2]uint64{uint64(c.config.MaxIncomingStreams), uint64(c.config.MaxIncomingUniStreams)}
@@ -133,12 +142,7 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 	}
 	st.control.c = c
 	st.dgrams.c = c
-	st.cids.init(c, odcid, peerSCID)
-	if c.isClient {
-		st.odcid = append([]byte(nil), st.cids.peerCurrent()...)
-	} else {
-		st.odcid = append([]byte(nil), odcid...)
-	}
+	st.cids.init(c, s.odcid, s.peerSCID)
 	now := time.Now()
 	role := metrics.Client
 	if !c.isClient {
@@ -156,7 +160,7 @@ func (st *connState) init(c *Conn, remote netip.AddrPort, version uint32, odcid,
 	}, now)
 	st.lastActivity = now
 	st.handshakeDeadline = now.Add(c.config.HandshakeTimeout)
-	st.installInitialKeys()
+	st.installInitialKeys(s.initialDCID)
 }
 
 // setMTU sets the largest UDP payload we send.
@@ -174,9 +178,9 @@ func (l *level) largestRecv() uint64 {
 	return wire.NoPacketNumber
 }
 
-// installInitialKeys derives the Initial keys from the client's first
-// Destination Connection ID (RFC 9001 §5.2).
-func (st *connState) installInitialKeys() {
+// installInitialKeys derives the Initial keys from the Destination
+// Connection ID of the client's Initial packets (RFC 9001 §5.2).
+func (st *connState) installInitialKeys(dcid []byte) {
 	l := &st.levels[sched.Initial]
-	l.seal, l.open = wire.NewInitialKeys(st.version, st.odcid, st.c.isClient)
+	l.seal, l.open = wire.NewInitialKeys(st.version, dcid, st.c.isClient)
 }

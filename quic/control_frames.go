@@ -11,7 +11,9 @@ import (
 // latest limit, never a stale one).
 type controlFrames struct {
 	c                  *Conn
-	handshakeDone      bool      // HANDSHAKE_DONE due (server)
+	handshakeDone      bool   // HANDSHAKE_DONE due (server)
+	newToken           []byte // NEW_TOKEN to send (server)
+	newTokenSent       bool
 	pathResponses      [][8]byte // PATH_RESPONSE due, newest last (bounded)
 	streamsBlocked     [2]uint64 // the limit of the last STREAMS_BLOCKED
 	streamsBlockedDue  [2]bool
@@ -57,6 +59,14 @@ func (cf *controlFrames) AppendFrames(b []byte, max int, rec *sched.Record) []by
 		}
 	}
 	b = st.cids.appendFrames(b, limit, rec)
+	if cf.newToken != nil && !cf.newTokenSent {
+		f := wire.NewTokenFrame{Token: cf.newToken}
+		if len(b)+f.Len() <= limit {
+			b = f.Append(b)
+			cf.newTokenSent = true
+			recordControl(rec, wire.FrameTypeNewToken, 0)
+		}
+	}
 	for len(cf.pathResponses) > 0 {
 		f := wire.PathResponseFrame{Data: cf.pathResponses[0]}
 		if len(b)+f.Len() > limit {
@@ -105,7 +115,7 @@ func frameTypeStreamsBlocked(d dir) uint64 {
 // pending reports whether any control frame is due.
 func (cf *controlFrames) pending() bool {
 	st := &cf.c.st
-	if cf.handshakeDone || st.flow.maxDataDue || st.flow.blockedDue || len(cf.pathResponses) > 0 ||
+	if cf.handshakeDone || (cf.newToken != nil && !cf.newTokenSent) || st.flow.maxDataDue || st.flow.blockedDue || len(cf.pathResponses) > 0 ||
 		st.streams.sendLimit[0] || st.streams.sendLimit[1] || cf.streamsBlockedDue[0] || cf.streamsBlockedDue[1] ||
 		len(st.cids.pendingRetire) > 0 {
 		return true
@@ -138,6 +148,8 @@ func (cf *controlFrames) onLost(f sched.FrameRecord) {
 	switch ft {
 	case wire.FrameTypeHandshakeDone:
 		cf.handshakeDone = true
+	case wire.FrameTypeNewToken:
+		cf.newTokenSent = false
 	case wire.FrameTypeMaxData:
 		if f.Offset == st.flow.recvMax {
 			st.flow.maxDataDue = true

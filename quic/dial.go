@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"net"
 	"net/netip"
 )
@@ -89,7 +90,14 @@ func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr stri
 		e.mu.Unlock()
 		return nil, ErrEndpointClosed
 	}
-	c := newConn(e, true, raddr, 0x00000001, tc, e.config, odcid, nil)
+	key := tc.ServerName
+	if key == "" {
+		key = raddr.String()
+	}
+	c := newConn(e, connSetup{
+		isClient: true, remote: raddr, version: wire.Version1, tlsConf: tc, config: e.config,
+		odcid: odcid, token: e.config.TokenStore.take(key), tokenKey: key,
+	})
 	c.ownsEndpoint = owns
 	for _, id := range c.st.cids.localIDs() {
 		e.conns[string(id)] = c

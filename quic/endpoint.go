@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -40,6 +41,8 @@ type Endpoint struct {
 	closed bool
 
 	resetLimiter tokenBucket // stateless resets and version negotiation sent
+	tokens       *tokenProtector
+	handshaking  int // server connections whose handshake is in progress (under mu)
 }
 
 // newEndpoint starts an endpoint on a socket bound to addr.
@@ -70,6 +73,9 @@ func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	} else {
 		rand.Read(e.resetKey[:])
 	}
+	var tk [32]byte
+	rand.Read(tk[:])
+	e.tokens = newTokenProtector(tk)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
 	e.group.Go(e.readLoop)
@@ -154,7 +160,7 @@ func (e *Endpoint) handleDatagram(d datagram) {
 		d.release()
 		return
 	}
-	c = e.acceptConn(d.addr, version, hdr.DstConnID, hdr.SrcConnID)
+	c = e.acceptConn(d, &hdr)
 	if c == nil {
 		d.release()
 		return
@@ -164,24 +170,72 @@ func (e *Endpoint) handleDatagram(d datagram) {
 	}
 }
 
-// acceptConn creates a server connection for a client's first Initial.
-func (e *Endpoint) acceptConn(addr netip.AddrPort, version uint32, odcid, scid []byte) *Conn {
+// acceptConn creates a server connection for a client's first Initial, or
+// answers it with a Retry (RFC 9000 §8.1.2) and returns nil.
+func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
+	now := time.Now()
+	s := connSetup{
+		remote: d.addr, version: hdr.Version, tlsConf: e.serverTLS, config: e.config,
+		odcid: hdr.DstConnID, peerSCID: hdr.SrcConnID,
+	}
+	if len(hdr.Token) > 0 {
+		// An invalid token is treated as no token (RFC 9000 §8.1.3).
+		if t, err := e.tokens.open(hdr.Token, d.addr, now); err == nil {
+			switch {
+			case t.kind == tokenNewToken:
+				s.validated = true
+			case t.kind == tokenRetry && bytes.Equal(t.retrySCI, hdr.DstConnID):
+				s.validated = true
+				s.odcid, s.initialDCID, s.retrySCID = t.odcid, hdr.DstConnID, t.retrySCI
+			}
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed || e.listener == nil {
+	if e.closed || e.listener == nil || e.handshaking >= e.config.MaxHandshakes {
 		return nil
 	}
-	if c := e.conns[string(odcid)]; c != nil {
+	if c := e.conns[string(hdr.DstConnID)]; c != nil {
 		return c // raced with another datagram of the same connection
 	}
-	c := newConn(e, false, addr, version, e.serverTLS, e.config, odcid, scid)
-	e.conns[string(odcid)] = c
+	if !s.validated && (e.config.RequireAddressValidation ||
+		e.config.RetryThreshold >= 0 && e.handshaking >= e.config.RetryThreshold) {
+		e.sendRetry(d, hdr, now)
+		return nil
+	}
+	c := newConn(e, s)
+	e.conns[string(hdr.DstConnID)] = c
 	for _, id := range c.st.cids.localIDs() {
 		e.conns[string(id)] = c
 	}
 	e.all[c] = struct{}{}
+	e.handshaking++
+	c.countsAsHandshake = true
 	e.group.Go(c.run)
 	return c
+}
+
+// sendRetry answers an Initial with a Retry carrying a token bound to the
+// client's address (RFC 9000 §8.1.2, §17.2.5). It keeps no state: the
+// token brings back what the connection needs. A Retry is smaller than the
+// Initial that caused it, so it cannot amplify.
+func (e *Endpoint) sendRetry(d datagram, hdr *wire.LongHeader, now time.Time) {
+	scid := make([]byte, e.config.ConnectionIDLength)
+	rand.Read(scid)
+	tok := e.tokens.seal(token{kind: tokenRetry, issued: now, odcid: hdr.DstConnID, retrySCI: scid}, d.addr)
+	var buf [512]byte
+	pkt := wire.AppendRetry(buf[:0], hdr.Version, hdr.SrcConnID, scid, tok, hdr.DstConnID)
+	e.writeTo(pkt, d.addr)
+}
+
+// handshakeFinished: a server connection's handshake completed or failed.
+func (e *Endpoint) handshakeFinished(c *Conn) {
+	e.mu.Lock()
+	if c.countsAsHandshake {
+		c.countsAsHandshake = false
+		e.handshaking--
+	}
+	e.mu.Unlock()
 }
 
 // addConnID routes id to c; the connection calls it for each connection ID
@@ -211,6 +265,10 @@ func (e *Endpoint) connDone(c *Conn) {
 		}
 	}
 	delete(e.all, c)
+	if c.countsAsHandshake {
+		c.countsAsHandshake = false
+		e.handshaking--
+	}
 	owned := c.ownsEndpoint && len(e.all) == 0 && !e.closed
 	if owned {
 		e.closed = true

@@ -51,6 +51,9 @@ func (st *connState) localParams() wire.TransportParameters {
 	}
 	if !st.c.isClient {
 		p.OriginalDestinationConnectionID = append([]byte{}, st.odcid...)
+		if st.retrySCID != nil {
+			p.RetrySourceConnectionID = append([]byte{}, st.retrySCID...)
+		}
 		tok := st.cids.local[0].token
 		p.StatelessResetToken = &tok
 	}
@@ -156,8 +159,10 @@ func (c *Conn) handlePeerParams(data []byte) error {
 		if p.OriginalDestinationConnectionID == nil || !bytes.Equal(p.OriginalDestinationConnectionID, st.odcid) {
 			return bad("original_destination_connection_id does not match")
 		}
-		if p.RetrySourceConnectionID != nil {
-			return bad("retry_source_connection_id without a Retry")
+		// RFC 9000 §7.3: retry_source_connection_id is present exactly
+		// when we processed a Retry, and names its Source Connection ID.
+		if st.gotRetry != (p.RetrySourceConnectionID != nil) || !bytes.Equal(p.RetrySourceConnectionID, st.retrySCID) {
+			return bad("retry_source_connection_id does not match the Retry")
 		}
 		if p.StatelessResetToken != nil {
 			st.cids.setPeerResetToken(*p.StatelessResetToken)
@@ -200,7 +205,10 @@ func (c *Conn) onHandshakeComplete() error {
 	close(c.handshakeDone)
 	st.metrics.HandshakeDone(st.now.Sub(c.created))
 	if !c.isClient {
+		c.ep.handshakeFinished(c)
 		st.control.handshakeDone = true
+		// A token for the client's next connection (RFC 9000 §8.1.3).
+		st.control.newToken = c.ep.tokens.seal(token{kind: tokenNewToken, issued: st.now}, st.remote)
 		c.confirmHandshake()
 		if l := c.ep.listener; l == nil || !l.enqueue(c) {
 			return errServerBusy

@@ -126,3 +126,38 @@ func TestDatagramsNotNegotiated(t *testing.T) {
 		t.Fatalf("SendDatagram without the peer's consent: %v", err)
 	}
 }
+
+// TestRetryThenNewToken: a server that requires address validation answers
+// the first connection with a Retry; the NEW_TOKEN it then sends lets the
+// second connection skip the Retry.
+func TestRetryThenNewToken(t *testing.T) {
+	store := NewTokenStore(10)
+	ln, cc, _ := newTestPair(t, &Config{RequireAddressValidation: true}, &Config{TokenStore: store})
+	if !cc.retried.Load() {
+		t.Fatal("the first connection did not go through a Retry")
+	}
+	// The NEW_TOKEN frame follows the handshake; wait until the store has it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		store.mu.Lock()
+		n := len(store.hosts)
+		store.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no NEW_TOKEN arrived")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	c2, err := Dial(ctx, "udp", ln.Addr().String(), cc.tlsConf, &Config{TokenStore: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if c2.retried.Load() {
+		t.Fatal("the second connection, with a token, went through a Retry")
+	}
+}
