@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/metrics"
@@ -80,6 +81,13 @@ type Config struct {
 	// NEW_TOKEN frames, for the next connection to the same server. Nil:
 	// tokens are not kept.
 	TokenStore *TokenStore
+
+	// Versions are the QUIC versions we speak, most preferred first
+	// (default: version 1, then version 2). A client's first Initial uses
+	// Versions[0]; a server switches a connection to the first of its
+	// Versions that the client also offers, by compatible version
+	// negotiation (RFC 9368, RFC 9369 §4).
+	Versions []uint32
 
 	// EnableDatagrams offers and accepts DATAGRAM frames (RFC 9221):
 	// Conn.SendDatagram and Conn.ReceiveDatagram.
@@ -169,9 +177,22 @@ func (c *Config) withDefaults() *Config {
 	if n.MaxHandshakes <= 0 {
 		n.MaxHandshakes = defaultMaxHandshakes
 	}
+	if len(n.Versions) == 0 {
+		n.Versions = []uint32{wire.Version1, wire.Version2}
+	}
 	if n.InitialPacketSize == 0 {
 		n.InitialPacketSize = defaultInitialPacketSize
 	}
 	n.InitialPacketSize = min(max(n.InitialPacketSize, minInitialPacketSize), maxPacketBufferSize)
 	return &n
+}
+
+// supportsVersion reports whether v is one of c.Versions.
+func (c *Config) supportsVersion(v uint32) bool {
+	for _, x := range c.Versions {
+		if x == v && wire.IsSupportedVersion(v) {
+			return true
+		}
+	}
+	return false
 }

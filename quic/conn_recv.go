@@ -70,7 +70,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 			c.handleVersionNegotiation(b)
 		}
 		return 0, false, nil
-	case hdr.Version != st.version:
+	case hdr.Version != st.version && !c.acceptVersion(&hdr):
 		return 0, false, nil
 	case hdr.Type == wire.PacketRetry:
 		if c.isClient {
@@ -97,17 +97,23 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		return n, false, nil // 0-RTT is not accepted yet
 	}
 	l := &st.levels[sp]
-	if l.open == nil {
+	keys := l.open
+	if hdr.Version != st.version {
+		// A server's Initial keys of the original version, after a
+		// compatible version switch (RFC 9369 §4).
+		keys = st.origInitialOpen
+	}
+	if keys == nil {
 		st.metrics.PacketDropped(metrics.DropNoKeys)
 		return n, false, nil
 	}
 	pkt := b[:n]
-	pnLen, truncated, err := l.open.RemoveHeaderProtection(pkt, hdr.PNOffset)
+	pnLen, truncated, err := keys.RemoveHeaderProtection(pkt, hdr.PNOffset)
 	if err != nil {
 		return n, false, nil
 	}
 	pn := wire.DecodePacketNumber(l.largestRecv(), truncated, pnLen*8)
-	payload, err := l.open.Open(pkt, hdr.PNOffset+pnLen, pn)
+	payload, err := keys.Open(pkt, hdr.PNOffset+pnLen, pn)
 	if err != nil {
 		st.metrics.PacketDropped(metrics.DropDecrypt)
 		return n, false, nil
@@ -137,7 +143,31 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		st.addrValidated = true
 		c.discardLevel(sched.Initial)
 	}
+	if sp == sched.Handshake {
+		st.origInitialOpen = nil // RFC 9369 §4: no longer needed
+	}
 	return n, true, nil
+}
+
+// acceptVersion decides about a long-header packet whose version is not the
+// connection's (RFC 9368 §4, RFC 9369 §4). A client learns the negotiated
+// version from the first server Initial of another version we speak, and
+// switches to it; a server still accepts Initials of the original version
+// after switching.
+func (c *Conn) acceptVersion(hdr *wire.LongHeader) bool {
+	st := &c.st
+	if hdr.Type != wire.PacketInitial {
+		return false
+	}
+	if !c.isClient {
+		return hdr.Version == st.origVersion && st.origInitialOpen != nil
+	}
+	if st.gotServerInitial || !c.config.supportsVersion(hdr.Version) {
+		return false
+	}
+	st.version = hdr.Version
+	st.installInitialKeys(st.initialDCID)
+	return true
 }
 
 // handleShortPacket processes a 1-RTT packet: the rest of the datagram.

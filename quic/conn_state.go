@@ -45,11 +45,14 @@ type connState struct {
 	dgrams  datagramSource
 
 	// Handshake.
-	odcid             []byte // the Destination Connection ID of the client's first Initial
-	retrySCID         []byte // the Source Connection ID of the Retry (sent or received)
-	gotRetry          bool   // client: a Retry was processed
-	token             []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
-	tokenKey          string // client: the TokenStore key of this server
+	odcid             []byte     // the Destination Connection ID of the client's first Initial
+	initialDCID       []byte     // what the Initial keys derive from (odcid, or a Retry's SCID)
+	origVersion       uint32     // the version of the client's first Initial
+	origInitialOpen   *wire.Keys // server: Initial keys of origVersion after a version switch
+	retrySCID         []byte     // the Source Connection ID of the Retry (sent or received)
+	gotRetry          bool       // client: a Retry was processed
+	token             []byte     // client: the token our Initials carry (RFC 9000 §17.2.2)
+	tokenKey          string     // client: the TokenStore key of this server
 	peerParams        wire.TransportParameters
 	havePeerParams    bool
 	handshakeComplete bool // TLS says done (RFC 9001 §4.1.1)
@@ -113,6 +116,8 @@ func (st *connState) init(c *Conn, s *connSetup) {
 	st.version = s.version
 	st.remote = s.remote
 	st.odcid = append([]byte(nil), s.odcid...)
+	st.initialDCID = append([]byte(nil), s.initialDCID...)
+	st.origVersion = s.version
 	st.retrySCID = s.retrySCID
 	st.addrValidated = s.validated
 	st.token = s.token
@@ -181,6 +186,7 @@ func (l *level) largestRecv() uint64 {
 // installInitialKeys derives the Initial keys from the Destination
 // Connection ID of the client's Initial packets (RFC 9001 §5.2).
 func (st *connState) installInitialKeys(dcid []byte) {
+	st.initialDCID = append(st.initialDCID[:0:0], dcid...)
 	l := &st.levels[sched.Initial]
 	l.seal, l.open = wire.NewInitialKeys(st.version, dcid, st.c.isClient)
 }

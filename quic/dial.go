@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"net"
 	"net/netip"
 )
@@ -95,7 +94,7 @@ func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr stri
 		key = raddr.String()
 	}
 	c := newConn(e, connSetup{
-		isClient: true, remote: raddr, version: wire.Version1, tlsConf: tc, config: e.config,
+		isClient: true, remote: raddr, version: e.config.Versions[0], tlsConf: tc, config: e.config,
 		odcid: odcid, token: e.config.TokenStore.take(key), tokenKey: key,
 	})
 	c.ownsEndpoint = owns

@@ -147,7 +147,7 @@ func (e *Endpoint) handleDatagram(d datagram) {
 		d.release()
 		return
 	}
-	if !wire.IsSupportedVersion(version) {
+	if !e.config.supportsVersion(version) {
 		e.sendVersionNegotiation(d)
 		d.release()
 		return
@@ -340,7 +340,7 @@ func (e *Endpoint) sendVersionNegotiation(d datagram) {
 	scid := b[7+dl : 7+dl+sl]
 	var out [256 + 64]byte
 	// The answer swaps the connection IDs (RFC 9000 §17.2.1).
-	pkt := wire.AppendVersionNegotiation(out[:0], scid, dcid, wire.Version1, wire.Version2)
+	pkt := wire.AppendVersionNegotiation(out[:0], scid, dcid, e.config.Versions...)
 	e.writeTo(pkt, d.addr)
 }
 

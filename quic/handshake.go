@@ -22,8 +22,12 @@ func (c *Conn) startTLS() error {
 	} else {
 		st.tls = tls.QUICServer(qc)
 	}
-	params := st.localParams()
-	st.tls.SetTransportParameters(params.Append(nil, !c.isClient))
+	if c.isClient {
+		// A server sends its transport parameters once it has seen the
+		// client's: they name the version it negotiated (RFC 9368 §5).
+		params := st.localParams()
+		st.tls.SetTransportParameters(params.Append(nil, false))
+	}
 	if err := st.tls.Start(c.ctx); err != nil {
 		return tlsError(err)
 	}
@@ -46,6 +50,8 @@ func (st *connState) localParams() wire.TransportParameters {
 	p.MaxAckDelay = maxAckDelay
 	p.ActiveConnectionIDLimit = activeConnectionIDLimit
 	p.InitialSourceConnectionID = append([]byte{}, st.cids.scid()...)
+	// RFC 9368 §5: our chosen version and every version we speak.
+	p.VersionInformation = &wire.VersionInformation{ChosenVersion: st.version, AvailableVersions: cfg.Versions}
 	if cfg.EnableDatagrams {
 		p.MaxDatagramFrameSize, p.HasMaxDatagramFrameSize = ourMaxDatagramFrameSize, true
 	}
@@ -168,6 +174,9 @@ func (c *Conn) handlePeerParams(data []byte) error {
 			st.cids.setPeerResetToken(*p.StatelessResetToken)
 		}
 	}
+	if err := c.negotiateVersion(&p); err != nil {
+		return err
+	}
 	st.peerParams = p
 	st.havePeerParams = true
 	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < st.idleTimeout {
@@ -256,4 +265,54 @@ func tlsError(err error) error {
 		return err
 	}
 	return &TransportError{Code: wire.CryptoErrorBase + 80, Reason: fmt.Sprintf("TLS: %v", err)} // internal_error alert
+}
+
+// versionNegotiationError is VERSION_NEGOTIATION_ERROR, RFC 9368 §10.2.
+const versionNegotiationError = wire.ErrorCode(0x11)
+
+// negotiateVersion checks the peer's version_information (RFC 9368 §5). A
+// server also picks the negotiated version: the first of ours that the
+// client offers, and switches to it before it sends anything protected
+// with TLS keys (RFC 9369 §4).
+func (c *Conn) negotiateVersion(p *wire.TransportParameters) error {
+	st := &c.st
+	vi := p.VersionInformation
+	fail := func(reason string) error {
+		return &TransportError{Code: versionNegotiationError, Reason: reason}
+	}
+	if c.isClient {
+		if vi == nil {
+			if st.version != st.origVersion {
+				return fail("the server switched versions without version_information")
+			}
+			return nil
+		}
+		if vi.ChosenVersion != st.version {
+			return fail("the server's chosen version is not the one in use")
+		}
+		return nil
+	}
+	if vi == nil {
+		return nil // a client that speaks only this version
+	}
+	if vi.ChosenVersion != st.origVersion {
+		return fail("the client's chosen version is not the one of its Initial")
+	}
+	for _, v := range c.config.Versions {
+		if !wire.IsSupportedVersion(v) {
+			continue
+		}
+		for _, o := range vi.AvailableVersions {
+			if o != v {
+				continue
+			}
+			if v != st.version {
+				st.origInitialOpen = st.levels[sched.Initial].open
+				st.version = v
+				st.installInitialKeys(st.initialDCID)
+			}
+			return nil
+		}
+	}
+	return nil
 }

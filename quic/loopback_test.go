@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/internal/certs"
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
 )
 
 // newTestPair starts a listener and dials it, returning both connections.
@@ -159,5 +160,50 @@ func TestRetryThenNewToken(t *testing.T) {
 	defer c2.Close()
 	if c2.retried.Load() {
 		t.Fatal("the second connection, with a token, went through a Retry")
+	}
+}
+
+// TestVersionNegotiation: a client starting in one version ends up in the
+// server's preferred version through compatible version negotiation, or
+// stays in its own when the server has no preference for another.
+func TestVersionNegotiation(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		server, client []uint32
+		want           uint32
+	}{
+		{"v1 only", []uint32{wire.Version1}, []uint32{wire.Version1}, wire.Version1},
+		{"v2 direct", []uint32{wire.Version2}, []uint32{wire.Version2}, wire.Version2},
+		{"server upgrades v1 to v2", []uint32{wire.Version2, wire.Version1}, []uint32{wire.Version1, wire.Version2}, wire.Version2},
+		{"server keeps v1", []uint32{wire.Version1, wire.Version2}, []uint32{wire.Version1, wire.Version2}, wire.Version1},
+		{"client speaks v1 only", []uint32{wire.Version2, wire.Version1}, []uint32{wire.Version1}, wire.Version1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, cc, sc := newTestPair(t, &Config{Versions: tc.server}, &Config{Versions: tc.client})
+			if got := cc.ConnectionState().Version; got != tc.want {
+				t.Errorf("client version %#x, want %#x", got, tc.want)
+			}
+			if got := sc.ConnectionState().Version; got != tc.want {
+				t.Errorf("server version %#x, want %#x", got, tc.want)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			go func() {
+				s, err := sc.AcceptStream(ctx)
+				if err == nil {
+					io.Copy(s, s)
+					s.Close()
+				}
+			}()
+			s, err := cc.OpenStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Write([]byte("ping"))
+			s.CloseWrite()
+			if b, err := io.ReadAll(s); err != nil || string(b) != "ping" {
+				t.Fatalf("echo: %q, %v", b, err)
+			}
+		})
 	}
 }
