@@ -251,7 +251,7 @@ func TestMaxStreamsFrame(t *testing.T) {
 	}
 }
 
-// TestMaxStreamsFromPeerCloses: when the peer's streams finish, our
+// TestMaxStreamsFromServer: when the peer's streams finish, our
 // server raises its limit with MAX_STREAMS (RFC 9000 §4.6).
 func TestMaxStreamsFromServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -268,6 +268,8 @@ func TestMaxStreamsFromServer(t *testing.T) {
 			io.ReadAll(s)
 			s.Close()
 		}
+		// The streams are finished once our FINs are acknowledged.
+		p.AutoAck = true
 		ms, _, err := quictest.ExpectFrame(testCtx(t), p, func(f wire.MaxStreamsFrame) bool { return f.Bidi })
 		if err != nil {
 			t.Fatal(err)
@@ -278,7 +280,7 @@ func TestMaxStreamsFromServer(t *testing.T) {
 	})
 }
 
-// TestPeerFinishesStreamsWhileReading checks that a Read blocked before the
+// TestReadWakesOnData checks that a Read blocked before the
 // data arrives wakes up (the connection never blocks on the stream).
 func TestReadWakesOnData(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -102,7 +102,7 @@ func (p *Peer) ReadStream(ctx context.Context, id uint64) ([]byte, []*Packet, er
 				return buf, packets, &CloseError{PacketType: pkt.Type, Frame: f}
 			}
 		}
-		if len(p.rest) == 0 {
+		if !p.AutoAck && len(p.rest) == 0 {
 			if err := p.AckAll(); err != nil {
 				return buf, packets, err
 			}

@@ -107,6 +107,11 @@ type Peer struct {
 	// turn it off to script a peer that does not follow.
 	FollowKeyUpdates bool
 
+	// AutoAck makes ReadPacket acknowledge every datagram it has read
+	// (AckAll), so that the other side sees its packets arrive. Off by
+	// default.
+	AutoAck bool
+
 	peerParams     wire.TransportParameters
 	havePeerParams bool
 	peerParamsErr  error

@@ -44,7 +44,9 @@ func (p *Peer) ReadDatagram(ctx context.Context) ([]byte, netip.AddrPort, error)
 // Negotiation and Retry packets are returned with their Versions or Token.
 // It records the packet number for ACKs, feeds CRYPTO frames to TLS and
 // tracks HANDSHAKE_DONE, NEW_CONNECTION_ID and key updates (see the
-// package documentation). A frame that does not parse is an error.
+// package documentation). A frame that does not parse is an error. With
+// AutoAck, it acknowledges (AckAll) each datagram once it has read all of
+// its packets.
 func (p *Peer) ReadPacket(ctx context.Context) (*Packet, error) {
 	for {
 		if len(p.rest) == 0 {
@@ -60,6 +62,11 @@ func (p *Peer) ReadPacket(ctx context.Context) (*Packet, error) {
 		pkt, err := p.nextPacket()
 		if err != nil {
 			return nil, err
+		}
+		if p.AutoAck && len(p.rest) == 0 {
+			if err := p.AckAll(); err != nil {
+				return pkt, err
+			}
 		}
 		if pkt != nil {
 			return pkt, nil
