@@ -43,70 +43,117 @@ func (p *Peer) ExpectClose(ctx context.Context) (wire.ConnectionCloseFrame, erro
 	return f, err
 }
 
+// maxStreamData bounds what a StreamData assembles: tests move megabytes,
+// not more.
+const maxStreamData = 64 << 20
+
+// StreamData reassembles one stream's data from STREAM frames, in any
+// order, for tests that read a stream over several steps.
+type StreamData struct {
+	ID    uint64
+	buf   []byte
+	have  []bool
+	finAt int64 // -1 until the FIN arrives
+	Reset *wire.ResetStreamFrame
+}
+
+// NewStreamData returns an empty assembler for stream id.
+func NewStreamData(id uint64) *StreamData { return &StreamData{ID: id, finAt: -1} }
+
+// Add takes the packet's STREAM and RESET_STREAM frames for the stream.
+func (s *StreamData) Add(pkt *Packet) error {
+	for _, f := range pkt.Frames {
+		switch f := f.(type) {
+		case wire.StreamFrame:
+			if f.StreamID != s.ID {
+				continue
+			}
+			end := int(f.Offset) + len(f.Data)
+			if f.Offset > maxStreamData || end > maxStreamData {
+				return fmt.Errorf("quictest: stream %d: offset %d too large for a test", s.ID, end)
+			}
+			if end > len(s.buf) {
+				s.buf = append(s.buf, make([]byte, end-len(s.buf))...)
+				s.have = append(s.have, make([]bool, end-len(s.have))...)
+			}
+			copy(s.buf[f.Offset:], f.Data)
+			for i := f.Offset; i < uint64(end); i++ {
+				s.have[i] = true
+			}
+			if f.Fin {
+				s.finAt = int64(end)
+			}
+		case wire.ResetStreamFrame:
+			if f.StreamID == s.ID && s.Reset == nil {
+				s.Reset = &f
+			}
+		}
+	}
+	return nil
+}
+
+// Contiguous returns the data received without a gap from offset 0.
+func (s *StreamData) Contiguous() []byte {
+	for i, h := range s.have {
+		if !h {
+			return s.buf[:i]
+		}
+	}
+	return s.buf
+}
+
+// HighestOffset returns the end of the highest data received.
+func (s *StreamData) HighestOffset() int { return len(s.buf) }
+
+// Complete reports whether everything up to the FIN has arrived.
+func (s *StreamData) Complete() bool {
+	return s.finAt >= 0 && int64(len(s.Contiguous())) >= s.finAt
+}
+
+// Data returns the stream's data once Complete.
+func (s *StreamData) Data() []byte {
+	if !s.Complete() {
+		return nil
+	}
+	return s.buf[:s.finAt]
+}
+
 // ReadStream collects the data the other side sends on stream id until its
 // FIN, acknowledging every packet as it arrives (AckAll after each
 // datagram) so that the sender keeps going. It returns the data and the
 // packets read on the way (other frames included), or an error if ctx ends
-// first, the stream is reset (the RESET_STREAM is in the packets) or the
-// connection closes.
+// first, the stream is reset or the connection closes.
 func (p *Peer) ReadStream(ctx context.Context, id uint64) ([]byte, []*Packet, error) {
-	var (
-		buf     []byte
-		have    []bool
-		finAt   = int64(-1)
-		packets []*Packet
-	)
-	complete := func() bool {
-		if finAt < 0 || int64(len(have)) < finAt {
-			return false
-		}
-		for _, h := range have[:finAt] {
-			if !h {
-				return false
-			}
-		}
-		return true
-	}
-	for !complete() {
+	s := NewStreamData(id)
+	packets, err := p.ReadStreamInto(ctx, s)
+	return s.Data(), packets, err
+}
+
+// ReadStreamInto is ReadStream continuing with data already collected in s.
+func (p *Peer) ReadStreamInto(ctx context.Context, s *StreamData) ([]*Packet, error) {
+	var packets []*Packet
+	for !s.Complete() {
 		pkt, err := p.ReadPacket(ctx)
 		if err != nil {
-			return buf, packets, fmt.Errorf("quictest: reading stream %d: %w", id, err)
+			return packets, fmt.Errorf("quictest: reading stream %d (%d bytes so far): %w", s.ID, len(s.Contiguous()), err)
 		}
 		packets = append(packets, pkt)
+		if err := s.Add(pkt); err != nil {
+			return packets, err
+		}
+		if s.Reset != nil {
+			return packets, fmt.Errorf("quictest: stream %d reset with code %#x", s.ID, s.Reset.Code)
+		}
 		for _, f := range pkt.Frames {
-			switch f := f.(type) {
-			case wire.StreamFrame:
-				if f.StreamID != id {
-					continue
-				}
-				end := int(f.Offset) + len(f.Data)
-				if end > 64<<20 {
-					return buf, packets, fmt.Errorf("quictest: stream %d: offset %d too large for a test", id, end)
-				}
-				if end > len(buf) {
-					buf = append(buf, make([]byte, end-len(buf))...)
-					have = append(have, make([]bool, end-len(have))...)
-				}
-				copy(buf[f.Offset:], f.Data)
-				for i := f.Offset; i < uint64(end); i++ {
-					have[i] = true
-				}
-				if f.Fin {
-					finAt = int64(end)
-				}
-			case wire.ResetStreamFrame:
-				if f.StreamID == id {
-					return buf, packets, fmt.Errorf("quictest: stream %d reset with code %#x", id, f.Code)
-				}
-			case wire.ConnectionCloseFrame:
-				return buf, packets, &CloseError{PacketType: pkt.Type, Frame: f}
+			if cc, ok := f.(wire.ConnectionCloseFrame); ok {
+				return packets, &CloseError{PacketType: pkt.Type, Frame: cc}
 			}
 		}
 		if !p.AutoAck && len(p.rest) == 0 {
 			if err := p.AckAll(); err != nil {
-				return buf, packets, err
+				return packets, err
 			}
 		}
 	}
-	return buf[:finAt], packets, nil
+	return packets, nil
 }
