@@ -82,6 +82,12 @@ type Config struct {
 	// tokens are not kept.
 	TokenStore *TokenStore
 
+	// Allow0RTT lets a server accept 0-RTT data from clients resuming a
+	// session (RFC 9001 §4.6). 0-RTT data can be replayed by an attacker:
+	// only enable it for applications whose early requests are safe to
+	// repeat. Clients send 0-RTT data with DialEarly.
+	Allow0RTT bool
+
 	// Versions are the QUIC versions we speak, most preferred first
 	// (default: version 1, then version 2). A client's first Initial uses
 	// Versions[0]; a server switches a connection to the first of its

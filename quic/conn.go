@@ -32,10 +32,14 @@ type Conn struct {
 	ctx           context.Context // done when the connection is gone; context.Cause says why
 	cancel        context.CancelCauseFunc
 	handshakeDone chan struct{} // closed when the handshake completes
+	earlyReady    chan struct{} // client: closed when 0-RTT data can be sent
+	earlyAllowed  bool          // client: DialEarly asked for 0-RTT
 	exited        chan struct{} // closed when the connection goroutine returns
 
 	// Written by the connection goroutine before handshakeDone closes.
 	tlsState tls.ConnectionState
+	version  uint32
+	used0RTT bool
 
 	remoteAddr atomic.Pointer[net.UDPAddr]
 	srtt       atomic.Int64 // smoothed RTT in ns, for stream window tuning
@@ -105,6 +109,7 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 		localAddr:     ep.LocalAddr(),
 		created:       time.Now(),
 		handshakeDone: make(chan struct{}),
+		earlyReady:    make(chan struct{}),
 		exited:        make(chan struct{}),
 		inbox:         newInbox(),
 	}
@@ -135,6 +140,8 @@ type ConnectionState struct {
 	TLS     tls.ConnectionState
 	Version uint32 // QUIC version
 	ALPN    string // negotiated application protocol
+	// Used0RTT: the client sent 0-RTT data and the server accepted it.
+	Used0RTT bool
 }
 
 // ConnectionState returns the TLS state, QUIC version and ALPN. Before the
@@ -142,7 +149,7 @@ type ConnectionState struct {
 func (c *Conn) ConnectionState() ConnectionState {
 	select {
 	case <-c.handshakeDone:
-		return ConnectionState{TLS: c.tlsState, Version: c.st.version, ALPN: c.tlsState.NegotiatedProtocol}
+		return ConnectionState{TLS: c.tlsState, Version: c.version, ALPN: c.tlsState.NegotiatedProtocol, Used0RTT: c.used0RTT}
 	default:
 		return ConnectionState{}
 	}

@@ -208,6 +208,10 @@ func (c *Conn) handleCrypto(sp sched.Space, f *wire.CryptoFrame) error {
 	if l.discarded {
 		return nil // late retransmission for keys we dropped
 	}
+	if c.isClient && sp == sched.Initial {
+		// RFC 9369 §4: the server's CRYPTO data fixes the version.
+		st.versionSettled = true
+	}
 	if err := l.cryptoIn.Push(f.Offset, f.Data); err != nil {
 		return &wire.TransportError{Code: wire.CryptoBufferExceeded, FrameType: wire.FrameTypeCrypto, Reason: "CRYPTO data too far ahead"}
 	}

@@ -93,11 +93,19 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		sp = sched.Initial
 	case wire.PacketHandshake:
 		sp = sched.Handshake
+	case wire.Packet0RTT:
+		sp = sched.AppData
+		if c.isClient {
+			return n, false, nil
+		}
 	default:
-		return n, false, nil // 0-RTT is not accepted yet
+		return n, false, nil
 	}
 	l := &st.levels[sp]
 	keys := l.open
+	if hdr.Type == wire.Packet0RTT {
+		keys = st.app.zeroOpen
+	}
 	if hdr.Version != st.version {
 		// A server's Initial keys of the original version, after a
 		// compatible version switch (RFC 9369 §4).
@@ -162,7 +170,7 @@ func (c *Conn) acceptVersion(hdr *wire.LongHeader) bool {
 	if !c.isClient {
 		return hdr.Version == st.origVersion && st.origInitialOpen != nil
 	}
-	if st.gotServerInitial || !c.config.supportsVersion(hdr.Version) {
+	if st.versionSettled || !c.config.supportsVersion(hdr.Version) {
 		return false
 	}
 	st.version = hdr.Version

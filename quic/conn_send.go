@@ -60,12 +60,16 @@ func (c *Conn) send(now time.Time) (more bool) {
 	return true
 }
 
-// sealKeys returns the keys to send with in space sp, or nil.
-func (st *connState) sealKeys(sp sched.Space) *wire.Keys {
+// sealKeys returns the keys to send with in space sp, or nil, and whether
+// they are 0-RTT keys (a client before its 1-RTT keys).
+func (st *connState) sealKeys(sp sched.Space) (*wire.Keys, bool) {
 	if sp == sched.AppData {
-		return st.app.seal
+		if st.app.seal == nil && st.app.zeroSeal != nil {
+			return st.app.zeroSeal, true
+		}
+		return st.app.seal, false
 	}
-	return st.levels[sp].seal
+	return st.levels[sp].seal, false
 }
 
 // buildDatagram assembles, seals and accounts one datagram of coalesced
@@ -85,7 +89,7 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 	n := 0
 	needPad := false
 	for sp := sched.Initial; sp < sched.NumSpaces; sp++ {
-		if st.sealKeys(sp) == nil {
+		if k, _ := st.sealKeys(sp); k == nil {
 			continue
 		}
 		var p builtPacket
@@ -176,13 +180,19 @@ func (c *Conn) sealPacket(buf []byte, p *builtPacket, now time.Time) {
 func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time) ([]byte, builtPacket, bool) {
 	st := &c.st
 	l := &st.levels[sp]
-	p := builtPacket{sp: sp, start: len(buf), lengthOffset: -1, keys: st.sealKeys(sp), pn: l.nextPN}
+	keys, zeroRTT := st.sealKeys(sp)
+	p := builtPacket{sp: sp, start: len(buf), lengthOffset: -1, keys: keys, pn: l.nextPN}
 	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
 	dcid := st.cids.peerCurrent()
-	if sp == sched.AppData {
+	switch {
+	case zeroRTT:
+		p.pt = wire.Packet0RTT
+		h := wire.LongHeader{Type: p.pt, Version: st.version, DstConnID: dcid, SrcConnID: st.cids.scid()}
+		buf, p.lengthOffset = wire.AppendLongHeader(buf, &h, p.pnLen)
+	case sp == sched.AppData:
 		p.pt = wire.Packet1RTT
 		buf = wire.AppendShortHeader(buf, dcid, p.pnLen, st.app.sendPhase, false)
-	} else {
+	default:
 		p.pt = wire.PacketInitial
 		if sp == sched.Handshake {
 			p.pt = wire.PacketHandshake
@@ -209,6 +219,12 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 	switch {
 	case closing:
 		buf = l.closeSrc.AppendFrames(buf, budget, rec)
+	case zeroRTT:
+		if probe || c.mayIncreaseFlight(now) {
+			// RFC 9000 §12.4: no ACK, CRYPTO or most control frames in 0-RTT.
+			pkt := sched.Packet{Space: sp, Budget: budget, ZeroRTT: true, Credit: &st.flow.credit}
+			buf = st.sched.Build(buf, &pkt, rec)
+		}
 	case probe || c.mayIncreaseFlight(now):
 		pkt := sched.Packet{Space: sp, Budget: budget, Ack: &l.ackSrc, Crypto: &l.cryptoSrc}
 		if sp == sched.AppData {

@@ -45,14 +45,17 @@ type connState struct {
 	dgrams  datagramSource
 
 	// Handshake.
-	odcid             []byte     // the Destination Connection ID of the client's first Initial
-	initialDCID       []byte     // what the Initial keys derive from (odcid, or a Retry's SCID)
-	origVersion       uint32     // the version of the client's first Initial
-	origInitialOpen   *wire.Keys // server: Initial keys of origVersion after a version switch
-	retrySCID         []byte     // the Source Connection ID of the Retry (sent or received)
-	gotRetry          bool       // client: a Retry was processed
-	token             []byte     // client: the token our Initials carry (RFC 9000 §17.2.2)
-	tokenKey          string     // client: the TokenStore key of this server
+	odcid             []byte            // the Destination Connection ID of the client's first Initial
+	initialDCID       []byte            // what the Initial keys derive from (odcid, or a Retry's SCID)
+	origVersion       uint32            // the version of the client's first Initial
+	origInitialOpen   *wire.Keys        // server: Initial keys of origVersion after a version switch
+	retrySCID         []byte            // the Source Connection ID of the Retry (sent or received)
+	gotRetry          bool              // client: a Retry was processed
+	zeroRTTParams     *rememberedParams // client: limits 0-RTT data relies on
+	zeroRTTSent       bool
+	zeroRTTRejected   bool
+	token             []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
+	tokenKey          string // client: the TokenStore key of this server
 	peerParams        wire.TransportParameters
 	havePeerParams    bool
 	handshakeComplete bool // TLS says done (RFC 9001 §4.1.1)
@@ -61,6 +64,7 @@ type connState struct {
 	bytesReceived     uint64
 	bytesSent         uint64 // before address validation, for the 3x limit (§8.1)
 	gotServerInitial  bool   // client: the server's first Initial was processed
+	versionSettled    bool   // client: CRYPTO data from the server fixed the version
 
 	// Closing.
 	closeErr     error // why the connection ended (the Context cause)

@@ -32,8 +32,11 @@ type opener struct {
 	next   [2]uint64 // next stream number to open
 	limit  [2]uint64 // the peer's MAX_STREAMS
 	wanted [2]bool   // someone waited at limit: send STREAMS_BLOCKED
-	err    error     // set when the connection is gone
-	signal chan struct{}
+	// peerMaxStreamData is the peer's initial send limit for the streams
+	// we open: initial_max_stream_data_bidi_remote and _uni (RFC 9000 §18.2).
+	peerMaxStreamData [2]uint64
+	err               error // set when the connection is gone
+	signal            chan struct{}
 }
 
 func (o *opener) init(c *Conn) {
@@ -69,7 +72,7 @@ func (o *opener) open(ctx context.Context, bidirectional bool) (*stream.Core, er
 			id := stream.IDFor(t, o.next[d])
 			o.next[d]++
 			more := o.next[d] < o.limit[d]
-			core := stream.New(id, o.c.isClient, o.c, o.c.streamConfig(id))
+			core := stream.New(id, o.c.isClient, o.c, o.c.streamConfigWith(o.peerMaxStreamData[d]))
 			// Queue it while holding the lock so that streams reach the
 			// connection goroutine in ID order.
 			o.c.wake.addOpened(core)
@@ -92,6 +95,14 @@ func (o *opener) open(ctx context.Context, bidirectional bool) (*stream.Core, er
 			o.notify()
 		}
 	}
+}
+
+// setPeerMaxStreamData records the peer's initial per-stream limits for
+// streams we open; called on the connection goroutine.
+func (o *opener) setPeerMaxStreamData(bidiRemote, uniLimit uint64) {
+	o.mu.Lock()
+	o.peerMaxStreamData = [2]uint64{bidiRemote, uniLimit}
+	o.mu.Unlock()
 }
 
 // raise sets the peer's limit (MAX_STREAMS); called on the connection goroutine.
@@ -128,20 +139,17 @@ func (o *opener) fail(err error) {
 	o.notify()
 }
 
-// streamConfig returns the stream package's configuration for a stream.
-// Our windows are the same for every stream type; the peer's initial limit
-// depends on who opened the stream (RFC 9000 §18.2).
-func (c *Conn) streamConfig(id stream.ID) stream.Config {
-	p := &c.st.peerParams
-	var peerMax uint64
-	switch {
-	case id.IsUni():
-		peerMax = p.InitialMaxStreamDataUni
-	case id.Type().Local(c.isClient):
-		peerMax = p.InitialMaxStreamDataBidiRemote
-	default:
-		peerMax = p.InitialMaxStreamDataBidiLocal
-	}
+// peerStreamConfig returns the configuration of a stream the peer opened;
+// it runs on the connection goroutine. Its send limit (bidirectional
+// streams only) is the peer's initial_max_stream_data_bidi_local (RFC 9000
+// §18.2).
+func (c *Conn) peerStreamConfig() stream.Config {
+	return c.streamConfigWith(c.st.peerParams.InitialMaxStreamDataBidiLocal)
+}
+
+// streamConfigWith returns a stream's configuration with the peer's
+// initial limit peerMax. Our windows are the same for every stream type.
+func (c *Conn) streamConfigWith(peerMax uint64) stream.Config {
 	return stream.Config{
 		SendBuffer:         c.config.StreamSendBuffer,
 		InitialWindow:      c.config.InitialStreamReceiveWindow,
@@ -237,7 +245,7 @@ func (c *Conn) streamFor(id stream.ID, ft uint64) (*stream.Core, error) {
 	var core *stream.Core
 	for i := s.peerOpened[d]; i <= n; i++ {
 		sid := stream.IDFor(t, i)
-		core = stream.New(sid, c.isClient, c, c.streamConfig(sid))
+		core = stream.New(sid, c.isClient, c, c.peerStreamConfig())
 		s.m[sid] = core
 		c.st.metrics.StreamOpened(uint8(sid.Type()))
 		if d == bidi {

@@ -27,13 +27,44 @@ func Dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *
 	if err != nil {
 		return nil, err
 	}
-	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true)
+	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true, false)
 	if err != nil {
 		ep.Close()
 		return nil, err
 	}
 	return c, nil
 }
+
+// DialEarly is Dial for 0-RTT (RFC 9001 §4.6): when tlsConf.ClientSessionCache
+// holds a ticket from an earlier connection to the server that allows early
+// data, it returns as soon as the first flight is on its way, and streams
+// opened and written before the handshake completes go out as 0-RTT data.
+// The server may refuse them: they are then sent again after the handshake,
+// transparently. Without such a ticket it behaves like Dial. 0-RTT data can
+// be replayed: only send requests that are safe to repeat.
+func DialEarly(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	raddr, err := resolve(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	local := "0.0.0.0:0"
+	if raddr.Addr().Is6() {
+		local = "[::]:0"
+	}
+	ep, err := newEndpoint(network, local, conf)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true, true)
+	if err != nil {
+		ep.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// HandshakeComplete is closed when the handshake is complete.
+func (c *Conn) HandshakeComplete() <-chan struct{} { return c.handshakeDone }
 
 func resolve(ctx context.Context, network, addr string) (netip.AddrPort, error) {
 	host, port, err := net.SplitHostPort(addr)
@@ -71,11 +102,11 @@ func (e *Endpoint) dial(ctx context.Context, addr string, tlsConf *tls.Config, o
 	if err != nil {
 		return nil, err
 	}
-	return e.dialAddr(ctx, raddr, addr, tlsConf, owns)
+	return e.dialAddr(ctx, raddr, addr, tlsConf, owns, false)
 }
 
 // dialAddr starts a client connection and waits for its handshake.
-func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr string, tlsConf *tls.Config, owns bool) (*Conn, error) {
+func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr string, tlsConf *tls.Config, owns, early bool) (*Conn, error) {
 	tc, err := clientTLSConfig(tlsConf, addr)
 	if err != nil {
 		return nil, err
@@ -98,6 +129,7 @@ func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr stri
 		odcid: odcid, token: e.config.TokenStore.take(key), tokenKey: key,
 	})
 	c.ownsEndpoint = owns
+	c.earlyAllowed = early
 	for _, id := range c.st.cids.localIDs() {
 		e.conns[string(id)] = c
 	}
@@ -107,6 +139,8 @@ func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr stri
 
 	select {
 	case <-c.handshakeDone:
+		return c, nil
+	case <-c.earlyReady:
 		return c, nil
 	case <-c.ctx.Done():
 		c.wait()

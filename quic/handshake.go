@@ -16,7 +16,7 @@ import (
 // QUICConn.Close at the end of the connection waits for it.
 func (c *Conn) startTLS() error {
 	st := &c.st
-	qc := &tls.QUICConfig{TLSConfig: c.tlsConf}
+	qc := &tls.QUICConfig{TLSConfig: c.tlsConf, EnableSessionEvents: true}
 	if c.isClient {
 		st.tls = tls.QUICClient(qc)
 	} else {
@@ -98,8 +98,14 @@ func (c *Conn) handleTLSEvents() error {
 			}
 		case tls.QUICErrorEvent:
 			return tlsError(ev.Err)
-		case tls.QUICRejectedEarlyData, tls.QUICResumeSession, tls.QUICStoreSession:
-			// 0-RTT and session events are not enabled.
+		case tls.QUICResumeSession:
+			c.onResumeSession(ev.SessionState)
+		case tls.QUICStoreSession:
+			if err := c.onStoreSession(ev.SessionState); err != nil {
+				return tlsError(err)
+			}
+		case tls.QUICRejectedEarlyData:
+			c.onZeroRTTRejected(st.now)
 		}
 	}
 }
@@ -120,15 +126,22 @@ func spaceOf(l tls.QUICEncryptionLevel) (sched.Space, bool) {
 // installSecret derives packet protection keys from a TLS secret.
 func (c *Conn) installSecret(ev tls.QUICEvent) error {
 	st := &c.st
-	if ev.Level == tls.QUICEncryptionLevelEarly {
-		return nil // 0-RTT is not offered nor accepted yet
-	}
-	sp, _ := spaceOf(ev.Level)
 	keys, err := wire.NewKeys(st.version, ev.Suite, ev.Data)
 	if err != nil {
 		return &TransportError{Code: wire.InternalError, Reason: err.Error()}
 	}
 	read := ev.Kind == tls.QUICSetReadSecret
+	if ev.Level == tls.QUICEncryptionLevelEarly {
+		// RFC 9001 §4.6: 0-RTT keys, for the client's early data.
+		if read {
+			st.app.zeroOpen = keys
+		} else {
+			st.app.zeroSeal = keys
+			c.startZeroRTT()
+		}
+		return nil
+	}
+	sp, _ := spaceOf(ev.Level)
 	if sp == sched.AppData {
 		if read {
 			st.app.installRead(keys)
@@ -177,6 +190,11 @@ func (c *Conn) handlePeerParams(data []byte) error {
 	if err := c.negotiateVersion(&p); err != nil {
 		return err
 	}
+	if c.isClient {
+		if err := c.checkRememberedParams(&p); err != nil {
+			return err
+		}
+	}
 	st.peerParams = p
 	st.havePeerParams = true
 	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < st.idleTimeout {
@@ -190,6 +208,7 @@ func (c *Conn) handlePeerParams(data []byte) error {
 	}
 	st.rec.SetPeerMaxAckDelay(p.MaxAckDelay)
 	st.flow.setSendMax(p.InitialMaxData)
+	c.open.setPeerMaxStreamData(p.InitialMaxStreamDataBidiRemote, p.InitialMaxStreamDataUni)
 	c.open.raise(bidi, p.InitialMaxStreamsBidi)
 	c.open.raise(uni, p.InitialMaxStreamsUni)
 	return nil
@@ -206,6 +225,9 @@ func (c *Conn) onHandshakeComplete() error {
 	st.handshakeComplete = true
 	st.phase = phaseEstablished
 	c.tlsState = st.tls.ConnectionState()
+	c.version = st.version
+	c.used0RTT = st.zeroRTTSent && !st.zeroRTTRejected
+	st.app.zeroSeal = nil // RFC 9001 §4.9.3: 1-RTT from now on
 	if c.tlsState.NegotiatedProtocol == "" {
 		// crypto/tls enforces ALPN for QUIC (RFC 9001 §8.1); be explicit.
 		return &TransportError{Code: wire.CryptoErrorBase + 120, Reason: "no application protocol negotiated"}
@@ -223,7 +245,7 @@ func (c *Conn) onHandshakeComplete() error {
 			return errServerBusy
 		}
 		// Offer a session ticket for resumption (RFC 9001 §4.6.1).
-		if err := st.tls.SendSessionTicket(tls.QUICSessionTicketOptions{}); err != nil {
+		if err := c.sendSessionTicket(); err != nil {
 			return tlsError(err)
 		}
 	}
@@ -238,6 +260,7 @@ func (c *Conn) confirmHandshake() {
 		return
 	}
 	st.handshakeConfirm = true
+	st.app.zeroOpen = nil
 	st.rec.SetHandshakeConfirmed()
 	c.discardLevel(sched.Handshake)
 }

@@ -14,6 +14,8 @@ import (
 // next receive keys makes us switch both.
 type appKeys struct {
 	seal, open *wire.Keys
+	zeroSeal   *wire.Keys // client: 0-RTT keys, until 1-RTT keys exist
+	zeroOpen   *wire.Keys // server: 0-RTT keys, until the handshake is confirmed
 	nextOpen   *wire.Keys // the next generation's receive keys, derived ahead (§6.3)
 	prevOpen   *wire.Keys // the previous generation's, for late packets (§6.5)
 	prevUntil  time.Time

@@ -100,11 +100,12 @@ func (l *Listener) enqueue(c *Conn) bool {
 		return false
 	}
 	l.queue = append(l.queue, c)
-	l.mu.Unlock()
+	// Signal under the lock: Close closes the channel under it too.
 	select {
 	case l.signal <- struct{}{}:
 	default:
 	}
+	l.mu.Unlock()
 	return true
 }
 

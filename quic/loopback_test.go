@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -205,5 +206,77 @@ func TestVersionNegotiation(t *testing.T) {
 				t.Fatalf("echo: %q, %v", b, err)
 			}
 		})
+	}
+}
+
+// TestResumptionAndZeroRTT: a second connection resumes the first one's
+// session; with DialEarly its request goes out as 0-RTT data and the
+// server, allowing 0-RTT, answers it. A server that refuses 0-RTT still
+// gets the request, sent again in 1-RTT.
+func TestResumptionAndZeroRTT(t *testing.T) {
+	for _, allow := range []bool{true, false} {
+		t.Run(fmt.Sprintf("allow0rtt=%v", allow), func(t *testing.T) {
+			cache := tls.NewLRUClientSessionCache(10)
+			ln, cc, sc := newTestPair(t, &Config{Allow0RTT: allow}, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tc := cc.tlsConf.Clone()
+			tc.ClientSessionCache = cache
+			serve := func(sc *Conn) {
+				s, err := sc.AcceptStream(ctx)
+				if err != nil {
+					return
+				}
+				b, _ := io.ReadAll(s)
+				s.Write(append([]byte("re:"), b...))
+				s.Close()
+			}
+			accept := func() {
+				c, err := ln.Accept(ctx)
+				if err == nil {
+					serve(c)
+				}
+			}
+			sc.Close()
+			cc.Close()
+			// First connection: gets a ticket.
+			go accept()
+			c1, err := Dial(ctx, "udp", ln.Addr().String(), tc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			request(t, ctx, c1, "one")
+			c1.Close()
+			// Second connection: resumes, with early data.
+			go accept()
+			c2, err := DialEarly(ctx, "udp", ln.Addr().String(), tc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			request(t, ctx, c2, "two")
+			<-c2.HandshakeComplete()
+			st := c2.ConnectionState()
+			if !st.TLS.DidResume {
+				t.Fatal("the second connection did not resume")
+			}
+			if st.Used0RTT != allow {
+				t.Fatalf("Used0RTT = %v, want %v", st.Used0RTT, allow)
+			}
+		})
+	}
+}
+
+func request(t *testing.T, ctx context.Context, c *Conn, msg string) {
+	t.Helper()
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte(msg))
+	s.CloseWrite()
+	b, err := io.ReadAll(s)
+	if err != nil || string(b) != "re:"+msg {
+		t.Fatalf("request %q: got %q, %v", msg, b, err)
 	}
 }

@@ -288,6 +288,22 @@ func (r *Recovery) OnRetry(now time.Time) {
 	r.setTimer(t)
 }
 
+// OnZeroRTTRejected reports every packet sent in the Application Data
+// space as lost, without a congestion response: they were 0-RTT packets the
+// server refused, and their content must go again in 1-RTT packets (RFC
+// 9001 §4.6.2, RFC 9002 §6.4 treats them like discarded keys).
+func (r *Recovery) OnZeroRTTRejected(now time.Time) {
+	t := r.since(now)
+	s := &r.spaces[sched.AppData]
+	s.sent.clear(func(rec *sched.Record) {
+		r.removeFromFlight(s, rec)
+		r.report(r.onLost, rec)
+	})
+	s.ackElicitingInFlight = 0
+	s.hasLossTime = false
+	r.setTimer(t)
+}
+
 // SetPeerMaxAckDelay sets the peer's max_ack_delay transport parameter
 // (RFC 9000 §18.2; 25 ms until then).
 func (r *Recovery) SetPeerMaxAckDelay(d time.Duration) {
