@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func (tn *testNet) dial(ctx context.Context, conf *Config, tlsConf *tls.Config, 
 		setup(pc)
 	}
 	ep := newEndpointOn(pc, conf)
-	c, err := ep.dialAddr(ctx, serverAddr, "localhost:443", tlsConf, true)
+	c, err := ep.dialAddr(ctx, serverAddr, "localhost:443", tlsConf, true, false)
 	if err != nil {
 		ep.Close()
 		return nil, err
@@ -195,4 +196,14 @@ func hasInitial(d []byte) bool {
 	}
 	h, err := wire.ParseLongHeader(d)
 	return err == nil && h.Type == wire.PacketInitial
+}
+
+// knownBug skips a script that fails because of a bug in the package,
+// unless TSUMUGI_RUN_BUGS is set: then it runs (and fails) so that the
+// fix can be checked. Every use is listed in the test report.
+func knownBug(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("TSUMUGI_RUN_BUGS") == "" {
+		t.Skip("BUG: " + what)
+	}
 }

@@ -67,6 +67,7 @@ func (s space) tlsLevel() tls.QUICEncryptionLevel {
 type level struct {
 	seal, open  *wire.Keys
 	nextPN      uint64
+	lastSent    uint64 // the number of the last packet built
 	received    rangeset.Set // packet numbers received
 	ackPending  bool         // an ack-eliciting packet arrived since the last ACK we sent
 	largestAckd uint64       // the largest packet number the other side acknowledged
@@ -306,6 +307,13 @@ func (p *Peer) NextPacketNumber(pt wire.PacketType) uint64 {
 	pn := l.nextPN
 	l.nextPN++
 	return pn
+}
+
+// LastPacketNumber returns the number of the last packet built in pt's
+// space (by AppendPacket, SendFrames, AckAll or Flush).
+func (p *Peer) LastPacketNumber(pt wire.PacketType) uint64 {
+	sp, _ := spaceOf(pt)
+	return p.levels[sp].lastSent
 }
 
 // SkipPacketNumbers makes the next packet of pt's space skip n numbers.

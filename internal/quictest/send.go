@@ -29,6 +29,7 @@ func (p *Peer) AppendPacket(b []byte, pt wire.PacketType, padTo int, frames ...F
 	}
 	pn := l.nextPN
 	l.nextPN++
+	l.lastSent = pn
 	pnLen := wire.PacketNumberLen(pn, l.largestAckd, l.hasAckd)
 	start := len(b)
 	lengthOff := -1
