@@ -1,0 +1,77 @@
+// Command tsumugi shows, serves, fetches and measures with Tsumugi, a QUIC
+// transport for Go.
+//
+// Usage:
+//
+//	tsumugi demo
+//	tsumugi serve [-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-keylog FILE] [-max-streams N]
+//	tsumugi get [-insecure] [-ca FILE] [-out DIR] [-keylog FILE] URL...
+//	tsumugi perf -mode bulk|streams|handshakes|memory [options]
+//
+// "tsumugi <command> -h" describes each command.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	hidden  bool
+}
+
+var commands = []command{
+	{"demo", "fetch generated files from a server in this process, over loopback", runDemo, false},
+	{"serve", "serve a directory with HTTP/0.9 over QUIC (hq-interop)", runServe, false},
+	{"get", "fetch https:// URLs with HTTP/0.9 over QUIC (hq-interop)", runGet, false},
+	{"perf", "measure throughput, streams, handshakes or memory on loopback", runPerf, false},
+	{perfServerCommand, "the server side of perf -proc", runPerfServer, true},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Tsumugi is a QUIC transport for Go; this command shows, serves, fetches and measures with it.\n\n")
+	fmt.Fprintf(w, "Usage:\n\n\ttsumugi <command> [arguments]\n\nThe commands are:\n\n")
+	for _, c := range commands {
+		if !c.hidden {
+			fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
+		}
+	}
+	fmt.Fprintf(w, "\nUse \"tsumugi <command> -h\" for more about a command.\n")
+}
+
+// run is main without the exit, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "tsumugi: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func main() {
+	// SIGINT and SIGTERM cancel ctx: serve drains, get and perf stop.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/quic"
+	"github.com/tsumugi-quic/tsumugi/stream"
+)
+
+// TLS alerts (RFC 8446 §6) that mean a certificate was not accepted.
+var certificateAlerts = map[uint8]string{
+	42:  "bad_certificate",
+	43:  "unsupported_certificate",
+	44:  "certificate_revoked",
+	45:  "certificate_expired",
+	46:  "certificate_unknown",
+	48:  "unknown_ca",
+	116: "certificate_required",
+}
+
+// alertNoApplicationProtocol is the TLS alert for a refused ALPN
+// (RFC 7301 §3.2); QUIC sends it as CRYPTO_ERROR 0x178 (RFC 9001 §8.1).
+const alertNoApplicationProtocol = 120
+
+// why says in one line why a fetch failed. handshakeTimeout is the one
+// the client used.
+func why(err error, handshakeTimeout time.Duration) string {
+	var (
+		se   *stream.StreamError
+		te   *quic.TransportError
+		ae   *quic.ApplicationError
+		save *saveError
+		de   *dialError
+		ne   net.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.As(err, &save):
+		return save.Error()
+	case errors.As(err, &se) && se.Remote:
+		switch se.Code {
+		case codeNotFound:
+			return fmt.Sprintf("file missing: the server reset the stream with code 0x%x (not found)", se.Code)
+		case codeBadRequest:
+			return fmt.Sprintf("request refused: the server reset the stream with code 0x%x (bad request)", se.Code)
+		case codeInternal:
+			return fmt.Sprintf("server failed: it reset the stream with code 0x%x (internal error)", se.Code)
+		}
+		return fmt.Sprintf("stream reset by the server with code 0x%x", se.Code)
+	case errors.Is(err, quic.ErrHandshakeTimeout):
+		return fmt.Sprintf("unreachable: no QUIC handshake within %v", handshakeTimeout)
+	case errors.As(err, &te) && te.Code.IsCryptoError():
+		alert := te.Code.TLSAlert()
+		switch name, isCert := certificateAlerts[alert]; {
+		case isCert && !te.Remote:
+			return "certificate rejected: " + te.Reason
+		case isCert:
+			return fmt.Sprintf("certificate rejected by the server (TLS alert %s)", name)
+		case alert == alertNoApplicationProtocol:
+			return fmt.Sprintf("ALPN refused: the server does not speak %q", alpn)
+		}
+		return fmt.Sprintf("TLS handshake failed (%v): %s", te.Code, te.Reason)
+	case errors.As(err, &te):
+		return fmt.Sprintf("connection closed by %s with transport error %v%s", side(te.Remote), te.Code, reason(te.Reason))
+	case errors.As(err, &ae):
+		return fmt.Sprintf("connection closed by %s with application error 0x%x%s", side(ae.Remote), ae.Code, reason(ae.Reason))
+	case errors.Is(err, quic.ErrIdleTimeout):
+		return "connection timed out: no network activity"
+	case errors.Is(err, quic.ErrStatelessReset):
+		return "connection reset by the server (stateless reset)"
+	case errors.As(err, &se):
+		return fmt.Sprintf("stream canceled locally with code 0x%x", se.Code)
+	case errors.As(err, &de) && errors.As(err, &ne):
+		return "unreachable: " + de.Error()
+	case errors.As(err, &de):
+		return "cannot connect: " + de.Error()
+	}
+	return err.Error()
+}
+
+func side(remote bool) string {
+	if remote {
+		return "the server"
+	}
+	return "us"
+}
+
+func reason(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + r
+}
