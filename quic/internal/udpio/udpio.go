@@ -239,7 +239,9 @@ func (c *Conn) WriteBatch(msgs []OutMessage) (n int, err error) {
 // WriteGSO sends buf to addr as consecutive datagrams of segSize bytes, the
 // last possibly shorter (segSize <= 0: one datagram), marked with ecn. With
 // GSO that is one system call per MaxGSOSegments datagrams or MaxGSOBytes;
-// without, one per datagram or per sendmmsg batch.
+// without, one per datagram or per sendmmsg batch. segSize plus the IP and
+// UDP headers must fit the interface MTU: the kernel refuses a larger one
+// with EINVAL, which turns GSO off for the Conn.
 func (c *Conn) WriteGSO(buf []byte, segSize int, addr netip.AddrPort, ecn uint8) error {
 	if c.feat.Batch {
 		return c.writeGSOMMsg(buf, segSize, addr, ecn)
