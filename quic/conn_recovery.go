@@ -30,6 +30,9 @@ func (c *Conn) onPacketAcked(rec *sched.Record) {
 	if rec.Space == sched.AppData {
 		st.app.onAcked(rec.PacketNumber)
 	}
+	if rec.MTUProbe {
+		c.onMTUProbeAcked(int(rec.Frames[0].Length))
+	}
 	st.records.Put(rec)
 }
 
@@ -38,6 +41,11 @@ func (c *Conn) onPacketAcked(rec *sched.Record) {
 func (c *Conn) onPacketLost(rec *sched.Record) {
 	st := &c.st
 	l := &st.levels[rec.Space]
+	if rec.MTUProbe {
+		st.pmtud.onLost(int(rec.Frames[0].Length), st.now, st.rec.SmoothedRTT())
+		st.records.Put(rec)
+		return
+	}
 	st.metrics.PacketLost(rec.SentBytes)
 	for i := range rec.Frames {
 		f := &rec.Frames[i]

@@ -43,6 +43,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 		}
 		return false
 	}
+	c.sendMTUProbe(now)
 	for i := 0; i < maxDatagramsPerRound; i++ {
 		d := c.buildDatagram(now)
 		if d == nil {

@@ -85,6 +85,7 @@ type connState struct {
 	pacingWait                time.Time // when the pacer allows the next packet
 	sentAckElicitingSinceRecv bool
 	mtu                       int
+	pmtud                     pmtud
 	sendBuf                   []byte
 	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
 	probes                    [sched.NumSpaces]int

@@ -261,6 +261,7 @@ func (c *Conn) confirmHandshake() {
 	}
 	st.handshakeConfirm = true
 	st.app.zeroOpen = nil
+	st.pmtud.init(st.mtu, c.pmtudLimit())
 	st.rec.SetHandshakeConfirmed()
 	c.discardLevel(sched.Handshake)
 }

@@ -280,3 +280,38 @@ func request(t *testing.T, ctx context.Context, c *Conn, msg string) {
 		t.Fatalf("request %q: got %q, %v", msg, b, err)
 	}
 }
+
+// TestPathMTUDiscovery: over loopback (MTU 65536), probing during a
+// transfer raises the packet size from the initial 1280 bytes to the
+// Ethernet-sized limit.
+func TestPathMTUDiscovery(t *testing.T) {
+	_, cc, sc := newTestPair(t, nil, nil)
+	want := 1500 - 8 - 20
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		s, err := sc.AcceptStream(ctx)
+		if err == nil {
+			io.Copy(io.Discard, s)
+		}
+	}()
+	s, err := cc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 64<<10)
+		for ctx.Err() == nil {
+			if _, err := s.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	for cc.MaxDatagramSize() < want-(1+8+4)-aeadOverhead-3-pmtudMinStep {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("MTU stayed at %d", cc.mtuForDatagrams.Load())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -77,6 +77,9 @@ type Record struct {
 	SentTime     int64 // set by loss recovery when the packet is sent (ns since its base time)
 	AckEliciting bool  // RFC 9002 §2: carries a frame other than ACK, PADDING, CONNECTION_CLOSE
 	InFlight     bool  // counts toward bytes in flight: ack-eliciting or PADDING
+	// MTUProbe marks a path MTU probe (RFC 9000 §14.4): its loss says the
+	// path is too small for it, not that the network is congested.
+	MTUProbe bool
 	Frames       []FrameRecord
 }
 

@@ -55,7 +55,7 @@ func (r *Recovery) onPacketsLost(space sched.Space, t time.Duration, acked []*sc
 	inFlight := false
 	for _, rec := range r.lost {
 		r.removeFromFlight(s, rec)
-		if rec.InFlight {
+		if rec.InFlight && !rec.MTUProbe {
 			if st := time.Duration(rec.SentTime); !inFlight || st > lastLoss {
 				lastLoss = st
 			}
