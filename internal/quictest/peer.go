@@ -109,9 +109,10 @@ type Peer struct {
 	FollowKeyUpdates bool
 
 	// AutoAck makes ReadPacket acknowledge every datagram it has read
-	// (AckAll), so that the other side sees its packets arrive. Off by
-	// default.
-	AutoAck bool
+	// (AckAll) on its next call, so that the other side sees its packets
+	// arrive. Off by default.
+	AutoAck    bool
+	autoAckDue bool
 
 	peerParams     wire.TransportParameters
 	havePeerParams bool

@@ -45,9 +45,18 @@ func (p *Peer) ReadDatagram(ctx context.Context) ([]byte, netip.AddrPort, error)
 // It records the packet number for ACKs, feeds CRYPTO frames to TLS and
 // tracks HANDSHAKE_DONE, NEW_CONNECTION_ID and key updates (see the
 // package documentation). A frame that does not parse is an error. With
-// AutoAck, it acknowledges (AckAll) each datagram once it has read all of
-// its packets.
+// AutoAck, once it has returned the last packet of a datagram, the next
+// call acknowledges them (AckAll) before it reads on; in between, Forget
+// can take a packet out of the acknowledgments.
 func (p *Peer) ReadPacket(ctx context.Context) (*Packet, error) {
+	if p.autoAckDue && len(p.rest) == 0 {
+		p.autoAckDue = false
+		if p.AutoAck {
+			if err := p.AckAll(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for {
 		if len(p.rest) == 0 {
 			d, from, err := p.ReadDatagram(ctx)
@@ -63,10 +72,8 @@ func (p *Peer) ReadPacket(ctx context.Context) (*Packet, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p.AutoAck && len(p.rest) == 0 {
-			if err := p.AckAll(); err != nil {
-				return pkt, err
-			}
+		if len(p.rest) == 0 {
+			p.autoAckDue = true
 		}
 		if pkt != nil {
 			return pkt, nil
@@ -189,6 +196,15 @@ func (p *Peer) shortPacket(b []byte) (*Packet, error) {
 	}
 	out := &Packet{Type: wire.Packet1RTT, Number: pn, KeyPhase: phase, DstID: dcid, Size: len(b), DatagramSize: p.restSize}
 	return out, p.process(spaceApp, out, payload)
+}
+
+// Forget makes the peer act as if pkt had been lost: its number leaves the
+// set of received packets, so that no ACK covers it (unless the other side
+// sends the packet number again). Its frames were processed all the same.
+func (p *Peer) Forget(pkt *Packet) {
+	if sp, ok := spaceOf(pkt.Type); ok {
+		p.levels[sp].received.Remove(pkt.Number, pkt.Number+1)
+	}
 }
 
 func (l *level) largestRecv() uint64 {
