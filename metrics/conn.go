@@ -72,6 +72,7 @@ type Conn struct {
 	StreamsOpened [4]atomic.Uint64 // by stream type: client bidi, server bidi, client uni, server uni
 	StreamsClosed [4]atomic.Uint64
 	StreamsReset  atomic.Uint64 // RESET_STREAM received
+	Migrations    atomic.Uint64 // the peer moved to a new address
 
 	BlockedSent     atomic.Uint64 // DATA_BLOCKED / STREAM_DATA_BLOCKED / STREAMS_BLOCKED we sent
 	BlockedReceived atomic.Uint64 // the same, received from the peer
@@ -138,6 +139,9 @@ func (m *Conn) StreamOpened(typ uint8) { m.StreamsOpened[typ&3].Add(1) }
 
 // StreamClosed counts a stream whose both halves finished.
 func (m *Conn) StreamClosed(typ uint8) { m.StreamsClosed[typ&3].Add(1) }
+
+// PathChanged counts a migration of the peer to a new address.
+func (m *Conn) PathChanged() { m.Migrations.Add(1) }
 
 // StreamReset counts a RESET_STREAM received.
 func (m *Conn) StreamReset() { m.StreamsReset.Add(1) }

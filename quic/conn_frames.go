@@ -12,22 +12,26 @@ import (
 // handleFrames processes a decrypted payload frame by frame and reports
 // whether it was ack-eliciting. Any error is a connection error to close
 // with (RFC 9000 §12.4: frames must be allowed in their packet type).
-func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid []byte, now time.Time) (ackEliciting bool, err error) {
+func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid []byte, now time.Time) (ackEliciting, probing bool, err error) {
 	st := &c.st
 	if len(p) == 0 {
 		// RFC 9000 §12.4: a packet with no frames is a PROTOCOL_VIOLATION.
-		return false, &wire.TransportError{Code: wire.ProtocolViolation, Reason: "packet without frames"}
+		return false, false, &wire.TransportError{Code: wire.ProtocolViolation, Reason: "packet without frames"}
 	}
+	probing = true
 	for len(p) > 0 {
 		ft, _, err := wire.ParseFrameType(p)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if err := wire.CheckFrameAllowed(ft, pt); err != nil {
-			return false, err
+			return false, false, err
 		}
 		if wire.IsAckEliciting(ft) {
 			ackEliciting = true
+		}
+		if !wire.IsProbingFrame(ft) {
+			probing = false
 		}
 		var n int
 		switch {
@@ -114,7 +118,10 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 		case ft == wire.FrameTypePathChallenge:
 			var f wire.PathChallengeFrame
 			f, n, err = wire.ParsePathChallengeFrame(p)
-			if err == nil {
+			if err == nil && st.rxAddr != st.remote {
+				// Answer on the path the challenge came from (§8.2.2).
+				c.sendPathResponse(st.rxAddr, f.Data, st.rxBytes, now)
+			} else if err == nil {
 				q := &st.control.pathResponses
 				if len(*q) >= maxPathResponses {
 					*q = (*q)[1:]
@@ -122,12 +129,16 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 				*q = append(*q, f.Data)
 			}
 		case ft == wire.FrameTypePathResponse:
-			// We send no PATH_CHALLENGE yet; an unsolicited response is
-			// ignored (RFC 9000 §19.18 makes the error optional).
-			_, n, err = wire.ParsePathResponseFrame(p)
+			// An unsolicited response is ignored (RFC 9000 §19.18 makes
+			// the error optional).
+			var f wire.PathResponseFrame
+			f, n, err = wire.ParsePathResponseFrame(p)
+			if err == nil {
+				c.onPathResponse(f.Data)
+			}
 		case ft == wire.FrameTypeNewToken:
 			if !c.isClient {
-				return false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "NEW_TOKEN from a client"}
+				return false, false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "NEW_TOKEN from a client"}
 			}
 			var f wire.NewTokenFrame
 			f, n, err = wire.ParseNewTokenFrame(p)
@@ -139,11 +150,11 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			f, n, err = wire.ParseConnectionCloseFrame(p)
 			if err == nil {
 				c.enterDraining(peerCloseError(&f), now)
-				return ackEliciting, nil
+				return ackEliciting, probing, nil
 			}
 		case ft == wire.FrameTypeHandshakeDone:
 			if !c.isClient {
-				return false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "HANDSHAKE_DONE from a client"}
+				return false, false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "HANDSHAKE_DONE from a client"}
 			}
 			n = 1
 			c.confirmHandshake()
@@ -155,14 +166,14 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			}
 		default:
 			// Any frame type we don't know.
-			return false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "unexpected frame type"}
+			return false, false, &wire.TransportError{Code: wire.ProtocolViolation, FrameType: ft, Reason: "unexpected frame type"}
 		}
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		p = p[n:]
 	}
-	return ackEliciting, nil
+	return ackEliciting, probing, nil
 }
 
 // peerCloseError turns the peer's CONNECTION_CLOSE into the error the

@@ -83,6 +83,16 @@ func (ids *connIDs) scid() []byte { return ids.local[0].id }
 // peerCurrent is the Destination Connection ID we send to.
 func (ids *connIDs) peerCurrent() []byte { return ids.remote[0].id }
 
+// rotatePeer switches to an unused connection ID of the peer, if it gave
+// us one, and retires the one in use (RFC 9000 §9.5).
+func (ids *connIDs) rotatePeer() {
+	if len(ids.remote) < 2 {
+		return
+	}
+	ids.pendingRetire = append(ids.pendingRetire, ids.remote[0].seq)
+	ids.remote = ids.remote[1:]
+}
+
 // setServerID replaces the client's random initial DCID with the server's
 // chosen ID from its first Initial (RFC 9000 §7.2).
 func (ids *connIDs) setServerID(scid []byte) {

@@ -16,13 +16,14 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	if st.phase >= phaseDraining {
 		return
 	}
-	if d.addr != st.remote {
-		// Migration is not supported yet: packets from another address
-		// are dropped (RFC 9000 §9 lets us refuse).
+	st.rxAddr, st.rxBytes = d.addr, len(d.b)
+	if d.addr == st.remote {
+		st.bytesReceived += uint64(len(d.b))
+	} else if wire.IsLongHeader(d.b[0]) || c.isClient {
+		// Only a client moves, and only with 1-RTT packets (RFC 9000 §9).
 		st.metrics.PacketDropped(metrics.DropAddress)
 		return
 	}
-	st.bytesReceived += uint64(len(d.b))
 	b := d.b
 	var firstDCID []byte
 	processed := false
@@ -139,7 +140,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		st.cids.setServerID(hdr.SrcConnID)
 	}
 	st.metrics.PacketReceived(hdr.Type, len(pkt))
-	ackEliciting, err := c.handleFrames(sp, hdr.Type, payload, hdr.DstConnID, now)
+	ackEliciting, _, err := c.handleFrames(sp, hdr.Type, payload, hdr.DstConnID, now)
 	if err != nil {
 		return n, true, err
 	}
@@ -221,9 +222,15 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 		return len(b), true, nil
 	}
 	st.metrics.PacketReceived(wire.Packet1RTT, len(b))
-	ackEliciting, err := c.handleFrames(sched.AppData, wire.Packet1RTT, payload, dcid, now)
+	ackEliciting, probing, err := c.handleFrames(sched.AppData, wire.Packet1RTT, payload, dcid, now)
 	if err != nil {
 		return len(b), true, err
+	}
+	if st.rxAddr != st.remote {
+		c.onPacketFromNewAddress(st.rxAddr, pn, probing, now)
+		if st.rxAddr == st.remote {
+			st.bytesReceived += uint64(st.rxBytes)
+		}
 	}
 	l.recv.OnPacket(pn, ackEliciting, 0, now)
 	st.lastActivity = now

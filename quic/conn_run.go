@@ -134,6 +134,7 @@ func (c *Conn) handleTimers(now time.Time) {
 	if st.graceful != nil {
 		c.checkGracefulClose(now)
 	}
+	c.checkPathValidation(now)
 }
 
 // idleTimeout is the effective idle timeout: at least three PTOs (RFC 9000 §10.1).
@@ -176,6 +177,12 @@ func (c *Conn) nextDeadline(now time.Time) time.Time {
 	}
 	if st.graceful != nil {
 		earliest(st.gracefulDeadline())
+	}
+	if st.path.active {
+		earliest(st.path.deadline)
+		if !st.path.sentAt.IsZero() {
+			earliest(st.path.sentAt.Add(pathChallengeInterval))
+		}
 	}
 	return next
 }

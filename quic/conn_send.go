@@ -101,7 +101,8 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 		}
 		pkts[n] = p
 		n++
-		if p.pt == wire.PacketInitial && (c.isClient || p.rec.AckEliciting) {
+		if p.pt == wire.PacketInitial && (c.isClient || p.rec.AckEliciting) || p.rec.HasControl(wire.FrameTypePathChallenge) {
+			// RFC 9000 §14.1, and §8.2.1 for path validation.
 			needPad = true
 		}
 	}

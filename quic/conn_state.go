@@ -69,7 +69,9 @@ type connState struct {
 	// Closing.
 	closeErr     error // why the connection ended (the Context cause)
 	closeFrame   closeFrame
-	closeUntil   time.Time // end of the closing or draining period
+	rxAddr       netip.AddrPort // the source of the datagram being processed
+	rxBytes      int            // its size
+	closeUntil   time.Time      // end of the closing or draining period
 	closeSentAt  time.Time
 	gracefulFrom time.Time // a graceful Close waits for acknowledgments since then
 	graceful     *closeRequest
@@ -86,6 +88,7 @@ type connState struct {
 	sentAckElicitingSinceRecv bool
 	mtu                       int
 	pmtud                     pmtud
+	path                      pathValidation
 	sendBuf                   []byte
 	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
 	probes                    [sched.NumSpaces]int

@@ -67,6 +67,14 @@ func (cf *controlFrames) AppendFrames(b []byte, max int, rec *sched.Record) []by
 			recordControl(rec, wire.FrameTypeNewToken, 0)
 		}
 	}
+	if cf.c.pathChallengeDue(st.now) {
+		f := wire.PathChallengeFrame{Data: st.path.data}
+		if len(b)+f.Len() <= limit {
+			b = f.Append(b)
+			st.path.sentAt = st.now
+			recordControl(rec, wire.FrameTypePathChallenge, 0)
+		}
+	}
 	for len(cf.pathResponses) > 0 {
 		f := wire.PathResponseFrame{Data: cf.pathResponses[0]}
 		if len(b)+f.Len() > limit {
@@ -115,7 +123,7 @@ func frameTypeStreamsBlocked(d dir) uint64 {
 // pending reports whether any control frame is due.
 func (cf *controlFrames) pending() bool {
 	st := &cf.c.st
-	if cf.handshakeDone || (cf.newToken != nil && !cf.newTokenSent) || st.flow.maxDataDue || st.flow.blockedDue || len(cf.pathResponses) > 0 ||
+	if cf.handshakeDone || cf.c.pathChallengeDue(st.now) || (cf.newToken != nil && !cf.newTokenSent) || st.flow.maxDataDue || st.flow.blockedDue || len(cf.pathResponses) > 0 ||
 		st.streams.sendLimit[0] || st.streams.sendLimit[1] || cf.streamsBlockedDue[0] || cf.streamsBlockedDue[1] ||
 		len(st.cids.pendingRetire) > 0 {
 		return true

@@ -7,6 +7,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,5 +315,145 @@ func TestPathMTUDiscovery(t *testing.T) {
 			t.Fatalf("MTU stayed at %d", cc.mtuForDatagrams.Load())
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// rebindingRelay forwards UDP between a client and a server and can
+// switch its server-facing socket, as a NAT that rebinds the client to a
+// new port does.
+type rebindingRelay struct {
+	front  *net.UDPConn // the client talks to this
+	server *net.UDPAddr
+	mu     sync.Mutex
+	back   *net.UDPConn // toward the server
+	client *net.UDPAddr
+	olds   []*net.UDPConn
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func newRebindingRelay(t *testing.T, server net.Addr) *rebindingRelay {
+	front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rebindingRelay{front: front, server: server.(*net.UDPAddr), done: make(chan struct{})}
+	r.rebind(t)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := front.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			r.client = from
+			back := r.back
+			r.mu.Unlock()
+			back.WriteToUDP(buf[:n], r.server)
+		}
+	}()
+	t.Cleanup(r.close)
+	return r
+}
+
+// rebind moves the server-facing side to a new socket (a new port).
+func (r *rebindingRelay) rebind(t *testing.T) {
+	back, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	if r.back != nil {
+		r.olds = append(r.olds, r.back)
+	}
+	r.back = back
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := back.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			client := r.client
+			r.mu.Unlock()
+			if client != nil {
+				r.front.WriteToUDP(buf[:n], client)
+			}
+		}
+	}()
+}
+
+func (r *rebindingRelay) close() {
+	r.front.Close()
+	r.mu.Lock()
+	r.back.Close()
+	for _, o := range r.olds {
+		o.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// TestNATRebinding: the client's port changes in the middle of a transfer
+// (a NAT rebinding); the server follows it to the new address after
+// validating the path, and the transfer completes.
+func TestNATRebinding(t *testing.T) {
+	cert, pool, _ := certs.Localhost()
+	ln, err := Listen("udp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"test"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	relay := newRebindingRelay(t, ln.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cc, err := Dial(ctx, "udp", relay.front.LocalAddr().String(), &tls.Config{RootCAs: pool, NextProtos: []string{"test"}, ServerName: "localhost"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	sc, err := ln.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sc.RemoteAddr().String()
+	const size = 4 << 20
+	go func() {
+		s, err := sc.AcceptStream(ctx)
+		if err != nil {
+			return
+		}
+		io.Copy(s, s)
+		s.Close()
+	}()
+	s, err := cc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 64<<10)
+		for sent := 0; sent < size; sent += len(buf) {
+			if sent == size/2 {
+				relay.rebind(t)
+			}
+			if _, err := s.Write(buf); err != nil {
+				return
+			}
+		}
+		s.CloseWrite()
+	}()
+	n, err := io.Copy(io.Discard, s)
+	if err != nil || n != size {
+		t.Fatalf("echo: %d bytes, %v", n, err)
+	}
+	if second := sc.RemoteAddr().String(); second == first {
+		t.Fatalf("the server still sends to %s", first)
 	}
 }

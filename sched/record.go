@@ -92,6 +92,16 @@ func (r *Record) Add(f FrameRecord) {
 	}
 }
 
+// HasControl reports whether r carries a control frame of type ft.
+func (r *Record) HasControl(ft uint64) bool {
+	for i := range r.Frames {
+		if r.Frames[i].Kind == FrameControl && uint64(r.Frames[i].Type) == ft {
+			return true
+		}
+	}
+	return false
+}
+
 // Reset clears r for reuse, keeping the capacity of its frame list.
 func (r *Record) Reset() {
 	*r = Record{Frames: r.Frames[:0]}

@@ -288,6 +288,15 @@ func (r *Recovery) OnRetry(now time.Time) {
 	r.setTimer(t)
 }
 
+// OnPathChange starts congestion control and RTT estimation over for a new
+// network path (RFC 9000 §9.4). Packets already in flight stay tracked.
+func (r *Recovery) OnPathChange(now time.Time) {
+	r.rtt.Reset()
+	r.cc = NewController(r.alg, r.mss)
+	r.hasAckedAny = false
+	r.updatePacingRate(now)
+}
+
 // OnZeroRTTRejected reports every packet sent in the Application Data
 // space as lost, without a congestion response: they were 0-RTT packets the
 // server refused, and their content must go again in 1-RTT packets (RFC

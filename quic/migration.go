@@ -1,0 +1,143 @@
+package quic
+
+import (
+	"crypto/rand"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/sched"
+)
+
+// Connection migration, server side (RFC 9000 §9): a client's packets may
+// arrive from a new address, because a NAT rebound its port or address or
+// because the client moved. The connection follows the client to the new
+// address when the packet with the highest packet number so far arrives
+// there carrying more than probing frames (§9.3), and validates the new
+// path with PATH_CHALLENGE (§8.2); until then it sends at most three times
+// what it received there (§9.3.1). Packets with only probing frames from
+// another address get a PATH_RESPONSE on that path and change nothing.
+
+// pathValidation is a PATH_CHALLENGE in progress.
+type pathValidation struct {
+	active   bool
+	data     [8]byte
+	deadline time.Time
+	sentAt   time.Time
+	prev     netip.AddrPort // the path to return to if validation fails
+	prevOK   bool           // prev was validated
+}
+
+// pathChallengeInterval spaces retransmitted PATH_CHALLENGE frames.
+const pathChallengeInterval = 200 * time.Millisecond
+
+// onPacketFromNewAddress decides what a processed 1-RTT packet from addr
+// (not the current path) means. probing: it carried only probing frames.
+func (c *Conn) onPacketFromNewAddress(addr netip.AddrPort, pn uint64, probing bool, now time.Time) {
+	st := &c.st
+	l := &st.levels[sched.AppData]
+	if probing || c.isClient || !st.handshakeConfirm {
+		// RFC 9000 §9: no migration before the handshake is confirmed,
+		// and only a client's address moves.
+		return
+	}
+	if largest, ok := l.recv.Largest(); ok && pn < largest {
+		return // an older packet, reordered (§9.3)
+	}
+	c.migrateTo(addr, now)
+}
+
+// migrateTo moves the connection to addr and starts validating it.
+func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
+	st := &c.st
+	old := st.remote
+	st.path.prev, st.path.prevOK = old, st.addrValidated
+	st.remote = addr
+	c.remoteAddr.Store(net.UDPAddrFromAddrPort(addr))
+	// RFC 9000 §9.4: a new address needs a fresh congestion window and
+	// RTT estimate; a changed port alone is most likely a NAT rebinding
+	// on the same path.
+	if old.Addr() != addr.Addr() {
+		st.rec.OnPathChange(now)
+	}
+	// §9.3.1: limit what we send until the new address is validated.
+	st.addrValidated = false
+	st.bytesReceived, st.bytesSent = 0, 0
+	// §9.5: use a connection ID the client has not seen on the old path.
+	st.cids.rotatePeer()
+	st.path.active = true
+	rand.Read(st.path.data[:])
+	st.path.deadline = now.Add(max(3*st.rec.PTO(), 6*333*time.Millisecond))
+	st.path.sentAt = time.Time{}
+	st.metrics.PathChanged()
+}
+
+// checkPathValidation retries or abandons a validation in progress.
+func (c *Conn) checkPathValidation(now time.Time) {
+	st := &c.st
+	if !st.path.active || now.Before(st.path.deadline) {
+		return
+	}
+	// §9.3.2: validation failed; go back to the old path if it was good.
+	st.path.active = false
+	if st.path.prevOK {
+		st.remote = st.path.prev
+		c.remoteAddr.Store(net.UDPAddrFromAddrPort(st.remote))
+		st.addrValidated = true
+		return
+	}
+	c.closeSilently(&TransportError{Code: wire.NoViablePath, Reason: "path validation failed"})
+}
+
+// onPathResponse handles a PATH_RESPONSE: the current path is validated if
+// it answers our challenge.
+func (c *Conn) onPathResponse(data [8]byte) {
+	st := &c.st
+	if st.path.active && data == st.path.data {
+		st.path.active = false
+		st.addrValidated = true
+	}
+}
+
+// pathChallengeDue reports whether a PATH_CHALLENGE should go in the next
+// packet; markPathChallengeSent records that it went.
+func (c *Conn) pathChallengeDue(now time.Time) bool {
+	p := &c.st.path
+	return p.active && (p.sentAt.IsZero() || now.Sub(p.sentAt) >= pathChallengeInterval)
+}
+
+// sendPathResponse answers a PATH_CHALLENGE that arrived from addr, not
+// the current path, on that path (RFC 9000 §8.2.2), in its own datagram
+// padded to 1200 bytes (§8.2.1) within three times what came from there.
+func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int, now time.Time) {
+	st := &c.st
+	if st.app.seal == nil {
+		return
+	}
+	l := &st.levels[sched.AppData]
+	p := builtPacket{sp: sched.AppData, pt: wire.Packet1RTT, lengthOffset: -1, keys: st.app.seal, pn: l.nextPN}
+	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
+	buf := st.sendBuf[:0]
+	buf = wire.AppendShortHeader(buf, st.cids.peerCurrent(), p.pnLen, st.app.sendPhase, false)
+	p.pnOffset = len(buf)
+	buf = wire.AppendPacketNumber(buf, p.pn, p.pnLen)
+	f := wire.PathResponseFrame{Data: data}
+	buf = f.Append(buf)
+	size := min(minInitialPacketSize, 3*received)
+	if pad := size - aeadOverhead - len(buf); pad > 0 {
+		buf = wire.AppendPadding(buf, pad)
+	}
+	if pad := 4 - p.pnLen - (len(buf) - p.pnOffset - p.pnLen); pad > 0 {
+		buf = wire.AppendPadding(buf, pad)
+	}
+	rec := st.records.Get()
+	rec.Space, rec.PacketNumber = sched.AppData, p.pn
+	rec.Add(sched.FrameRecord{Kind: sched.FrameControl, Type: uint8(wire.FrameTypePathResponse)})
+	p.rec = rec
+	p.payloadEnd = len(buf)
+	l.nextPN++
+	buf = buf[:len(buf)+aeadOverhead]
+	c.sealPacket(buf, &p, now)
+	c.ep.writeTo(buf, addr)
+}
