@@ -35,7 +35,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 		return false
 	case phaseClosing:
 		if st.closeFrame.due {
-			if d := c.buildDatagram(now); d != nil {
+			if d := c.appendDatagram(st.sendBuf[:0], now); len(d) > 0 {
 				c.ep.writeTo(d, st.remote)
 			}
 			st.closeFrame.due = false
@@ -44,9 +44,31 @@ func (c *Conn) send(now time.Time) (more bool) {
 		return false
 	}
 	c.sendMTUProbe(now)
+	// Datagrams of the same size go out as one train per system call
+	// (GSO): build them back to back in a pooled buffer.
+	tb := txPool.Get().(*[]byte)
+	defer txPool.Put(tb)
+	b := (*tb)[:0]
+	seg := 0        // the train's datagram size
+	closed := false // the last datagram was shorter: the train is complete
+	flush := func() {
+		if len(b) > 0 {
+			st.metrics.SendCall()
+			if err := c.ep.writeTrain(b, seg, st.remote); err != nil {
+				st.metrics.SendError()
+			}
+		}
+		b, seg, closed = b[:0], 0, false
+	}
 	for i := 0; i < maxDatagramsPerRound; i++ {
-		d := c.buildDatagram(now)
-		if d == nil {
+		if cap(b)-len(b) < st.mtu {
+			flush()
+		}
+		start := len(b)
+		b = c.appendDatagram(b, now)
+		size := len(b) - start
+		if size == 0 {
+			flush()
 			// Nothing more to send: if the window still has room, the
 			// application, not the network, limits us (RFC 9002 §7.8).
 			if st.pacingWait.IsZero() && st.rec.CanSend() > 0 {
@@ -54,10 +76,22 @@ func (c *Conn) send(now time.Time) (more bool) {
 			}
 			return false
 		}
-		if err := c.ep.writeTo(d, st.remote); err != nil {
-			st.metrics.SendError()
+		switch {
+		case seg == 0:
+			seg = size
+		case size > seg || closed:
+			// It cannot join the train: send the train, and start a new
+			// one with this datagram.
+			d := append([]byte(nil), b[start:]...)
+			b = b[:start]
+			flush()
+			b = append(b, d...)
+			seg = size
+		case size < seg:
+			closed = true
 		}
 	}
+	flush()
 	return true
 }
 
@@ -73,10 +107,12 @@ func (st *connState) sealKeys(sp sched.Space) (*wire.Keys, bool) {
 	return st.levels[sp].seal, false
 }
 
-// buildDatagram assembles, seals and accounts one datagram of coalesced
-// packets (RFC 9000 §12.2), or returns nil when there is nothing to send.
-func (c *Conn) buildDatagram(now time.Time) []byte {
+// appendDatagram assembles, seals and accounts one datagram of coalesced
+// packets (RFC 9000 §12.2) at the end of dst, which must have room for the
+// MTU; it returns dst unchanged when there is nothing to send.
+func (c *Conn) appendDatagram(dst []byte, now time.Time) []byte {
 	st := &c.st
+	base := len(dst)
 	limit := st.mtu
 	if !c.isClient && !st.addrValidated {
 		// RFC 9000 §8.1: at most three times the bytes received.
@@ -85,7 +121,7 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 			limit = int(max(allowed, 0))
 		}
 	}
-	buf := st.sendBuf[:0]
+	buf := dst
 	var pkts [sched.NumSpaces]builtPacket
 	n := 0
 	needPad := false
@@ -95,7 +131,7 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 		}
 		var p builtPacket
 		var ok bool
-		buf, p, ok = c.buildPacket(buf, sp, limit, now)
+		buf, p, ok = c.buildPacket(buf, sp, base+limit, now)
 		if !ok {
 			continue
 		}
@@ -107,13 +143,13 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 		}
 	}
 	if n == 0 {
-		return nil
+		return dst
 	}
 	// RFC 9000 §14.1: datagrams with a client's Initial, and with a
 	// server's ack-eliciting Initial, are padded to 1200 bytes.
-	if needPad && len(buf) < minInitialPacketSize {
+	if needPad && len(buf)-base < minInitialPacketSize {
 		last := &pkts[n-1]
-		pad := min(minInitialPacketSize, limit) - len(buf)
+		pad := min(minInitialPacketSize, limit) - (len(buf) - base)
 		if pad > 0 {
 			buf = buf[:len(buf)+pad]
 			clear(buf[last.payloadEnd : last.payloadEnd+pad])
@@ -124,8 +160,8 @@ func (c *Conn) buildDatagram(now time.Time) []byte {
 	for i := 0; i < n; i++ {
 		c.sealPacket(buf, &pkts[i], now)
 	}
-	st.bytesSent += uint64(len(buf))
-	st.metrics.DatagramSent(n, len(buf), limit)
+	st.bytesSent += uint64(len(buf) - base)
+	st.metrics.DatagramSent(n, len(buf)-base, limit)
 	if c.isClient && st.levels[sched.Initial].seal != nil {
 		for i := 0; i < n; i++ {
 			if pkts[i].sp == sched.Handshake {

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
 	"net"
 	"net/netip"
 	"sync"
@@ -25,6 +26,7 @@ import (
 // connections may share an endpoint.
 type Endpoint struct {
 	pc     packetConn
+	bc     batchConn // pc, when it reads and writes in batches
 	config *Config
 	// serverTLS is non-nil when the endpoint accepts connections.
 	serverTLS *tls.Config
@@ -47,15 +49,10 @@ type Endpoint struct {
 
 // newEndpoint starts an endpoint on a socket bound to addr.
 func newEndpoint(network, addr string, config *Config) (*Endpoint, error) {
-	ua, err := net.ResolveUDPAddr(network, addr)
+	pc, err := openUDPSocket(network, addr)
 	if err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenUDP(network, ua)
-	if err != nil {
-		return nil, err
-	}
-	setSocketBuffers(pc)
 	return newEndpointOn(pc, config), nil
 }
 
@@ -78,7 +75,12 @@ func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	e.tokens = newTokenProtector(tk)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
-	e.group.Go(e.readLoop)
+	if bc, ok := pc.(batchConn); ok {
+		e.bc = bc
+		e.group.Go(e.readBatchLoop)
+	} else {
+		e.group.Go(e.readLoop)
+	}
 	return e
 }
 
@@ -88,10 +90,10 @@ func (e *Endpoint) LocalAddr() net.Addr { return e.pc.LocalAddr() }
 // readLoop reads datagrams until the socket closes.
 func (e *Endpoint) readLoop() error {
 	for {
-		bp := getBuf()
-		n, addr, err := e.pc.ReadFromUDPAddrPort(*bp)
+		rb := getRxBuf(false)
+		n, addr, err := e.pc.ReadFromUDPAddrPort(rb.b)
 		if err != nil {
-			putBuf(bp)
+			rb.unref()
 			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
@@ -99,7 +101,55 @@ func (e *Endpoint) readLoop() error {
 			// read (Windows) must not stop the endpoint.
 			continue
 		}
-		e.handleDatagram(datagram{buf: bp, b: (*bp)[:n], addr: normalizeAddr(addr)})
+		e.handleDatagram(datagram{rb: rb, b: rb.b[:n], addr: normalizeAddr(addr)})
+	}
+}
+
+// readBatchSize is how many reads one batched system call may return.
+const readBatchSize = 8
+
+// readBatchLoop reads with recvmmsg and GRO: each message may hold a train
+// of datagrams, which share the buffer by reference counting.
+func (e *Endpoint) readBatchLoop() error {
+	large := e.bc.Features().GRO
+	msgs := make([]udpio.Message, readBatchSize)
+	bufs := make([]*rxBuf, readBatchSize)
+	for {
+		for i := range msgs {
+			if bufs[i] == nil {
+				bufs[i] = getRxBuf(large)
+			}
+			msgs[i] = udpio.Message{Buf: bufs[i].b}
+		}
+		n, err := e.bc.ReadBatch(msgs)
+		if err != nil {
+			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				for _, rb := range bufs {
+					rb.unref()
+				}
+				return nil
+			}
+			continue
+		}
+		for i := 0; i < n; i++ {
+			m := &msgs[i]
+			// ReadBatch may reorder buffers among messages: find this one's.
+			j := 0
+			for j < len(bufs) && (bufs[j] == nil || &bufs[j].b[0] != &m.Buf[0]) {
+				j++
+			}
+			if j == len(bufs) {
+				continue
+			}
+			rb := bufs[j]
+			bufs[j] = nil
+			addr := normalizeAddr(m.Addr)
+			for seg := range m.Segments() {
+				rb.ref()
+				e.handleDatagram(datagram{rb: rb, b: seg, addr: addr, ecn: m.ECN})
+			}
+			rb.unref()
+		}
 	}
 }
 
@@ -280,6 +330,23 @@ func (e *Endpoint) connDone(c *Conn) {
 		e.cancel()
 		e.pc.Close()
 	}
+}
+
+// writeTrain sends buf as datagrams of seg bytes each (the last may be
+// shorter) to addr, in one system call where the OS offers GSO.
+func (e *Endpoint) writeTrain(buf []byte, seg int, addr netip.AddrPort) error {
+	if e.bc != nil {
+		return e.bc.WriteGSO(buf, seg, addr, 0)
+	}
+	var err error
+	for len(buf) > 0 {
+		n := min(seg, len(buf))
+		if _, werr := e.pc.WriteToUDPAddrPort(buf[:n], addr); werr != nil {
+			err = werr
+		}
+		buf = buf[n:]
+	}
+	return err
 }
 
 // writeTo sends one datagram.
