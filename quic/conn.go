@@ -44,6 +44,7 @@ type Conn struct {
 	remoteAddr atomic.Pointer[net.UDPAddr]
 	srtt       atomic.Int64 // smoothed RTT in ns, for stream window tuning
 	retried    atomic.Bool  // client: the server sent a Retry (for tests and qlog)
+	ecnMarking atomic.Bool  // our packets carry ECT(0) and the peer's counts validate
 
 	inbox *inbox
 	wake  wakeQueue

@@ -204,6 +204,7 @@ func (c *Conn) handleAck(sp sched.Space, f *wire.AckFrame, now time.Time) error 
 		l.largestAcked, l.hasAcked = largest, true
 	}
 	c.srtt.Store(int64(st.rec.SmoothedRTT()))
+	c.ecnMarking.Store(st.rec.ECNMarking())
 	st.metrics.RecoveryState(st.rec.SmoothedRTT(), st.rec.MinRTT(), st.rec.CongestionWindow())
 	if c.isClient && sp == sched.Handshake {
 		// RFC 9002 Appendix A.6: the server validated our address.

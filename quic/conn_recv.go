@@ -3,6 +3,7 @@ package quic
 import (
 	"bytes"
 	"github.com/tsumugi-quic/tsumugi/metrics"
+	"github.com/tsumugi-quic/tsumugi/quic/internal/recovery"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -16,7 +17,7 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	if st.phase >= phaseDraining {
 		return
 	}
-	st.rxAddr, st.rxBytes = d.addr, len(d.b)
+	st.rxAddr, st.rxBytes, st.rxECN = d.addr, len(d.b), recovery.ECNCodepoint(d.ecn&3)
 	if d.addr == st.remote {
 		st.bytesReceived += uint64(len(d.b))
 	} else if wire.IsLongHeader(d.b[0]) || c.isClient {
@@ -144,7 +145,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	if err != nil {
 		return n, true, err
 	}
-	l.recv.OnPacket(pn, ackEliciting, 0, now)
+	l.recv.OnPacket(pn, ackEliciting, st.rxECN, now)
 	st.lastActivity = now
 	if !c.isClient && sp == sched.Handshake && !st.addrValidated {
 		// RFC 9000 §8.1: a Handshake packet validates the client's
@@ -232,7 +233,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 			st.bytesReceived += uint64(st.rxBytes)
 		}
 	}
-	l.recv.OnPacket(pn, ackEliciting, 0, now)
+	l.recv.OnPacket(pn, ackEliciting, st.rxECN, now)
 	st.lastActivity = now
 	return len(b), true, nil
 }

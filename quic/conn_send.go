@@ -1,6 +1,8 @@
 package quic
 
 import (
+	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
+	"net/netip"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -36,7 +38,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 	case phaseClosing:
 		if st.closeFrame.due {
 			if d := c.appendDatagram(st.sendBuf[:0], now); len(d) > 0 {
-				c.ep.writeTo(d, st.remote)
+				c.writeDatagram(d, st.remote)
 			}
 			st.closeFrame.due = false
 			st.closeFrame.lastSent = now
@@ -54,7 +56,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 	flush := func() {
 		if len(b) > 0 {
 			st.metrics.SendCall()
-			if err := c.ep.writeTrain(b, seg, st.remote); err != nil {
+			if err := c.ep.writeTrain(b, seg, st.remote, c.ecnCodepoint()); err != nil {
 				st.metrics.SendError()
 			}
 		}
@@ -93,6 +95,21 @@ func (c *Conn) send(now time.Time) (more bool) {
 	}
 	flush()
 	return true
+}
+
+// ecnCodepoint is the ECN mark of the packets we send: ECT(0) while loss
+// recovery tests or uses ECN on the path (RFC 9000 §13.4.2). Every packet
+// must go out with it, since recovery counts them all as marked.
+func (c *Conn) ecnCodepoint() uint8 {
+	if c.st.rec.ECNMarking() {
+		return udpio.ECT0
+	}
+	return udpio.NotECT
+}
+
+// writeDatagram sends one datagram that is not part of a train.
+func (c *Conn) writeDatagram(d []byte, addr netip.AddrPort) error {
+	return c.ep.writeTrain(d, len(d), addr, c.ecnCodepoint())
 }
 
 // sealKeys returns the keys to send with in space sp, or nil, and whether

@@ -71,7 +71,8 @@ type connState struct {
 	closeFrame   closeFrame
 	rxAddr       netip.AddrPort // the source of the datagram being processed
 	rxBytes      int            // its size
-	closeUntil   time.Time      // end of the closing or draining period
+	rxECN        recovery.ECNCodepoint
+	closeUntil   time.Time // end of the closing or draining period
 	closeSentAt  time.Time
 	gracefulFrom time.Time // a graceful Close waits for acknowledgments since then
 	graceful     *closeRequest
@@ -167,6 +168,7 @@ func (st *connState) init(c *Conn, s *connSetup) {
 		MaxDatagramSize: st.mtu,
 		Congestion:      algo,
 		IsServer:        !c.isClient,
+		ECN:             c.ep.ecnCapable(),
 		OnAcked:         c.onPacketAcked,
 		OnLost:          c.onPacketLost,
 		OnDiscarded:     c.onPacketDiscarded,

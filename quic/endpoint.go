@@ -332,11 +332,14 @@ func (e *Endpoint) connDone(c *Conn) {
 	}
 }
 
+// ecnCapable reports whether the socket reads and writes ECN codepoints.
+func (e *Endpoint) ecnCapable() bool { return e.bc != nil && e.bc.Features().ECN }
+
 // writeTrain sends buf as datagrams of seg bytes each (the last may be
 // shorter) to addr, in one system call where the OS offers GSO.
-func (e *Endpoint) writeTrain(buf []byte, seg int, addr netip.AddrPort) error {
+func (e *Endpoint) writeTrain(buf []byte, seg int, addr netip.AddrPort, ecn uint8) error {
 	if e.bc != nil {
-		return e.bc.WriteGSO(buf, seg, addr, 0)
+		return e.bc.WriteGSO(buf, seg, addr, ecn)
 	}
 	var err error
 	for len(buf) > 0 {

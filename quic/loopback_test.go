@@ -457,3 +457,34 @@ func TestNATRebinding(t *testing.T) {
 		t.Fatalf("the server still sends to %s", first)
 	}
 }
+
+// TestECN: on Linux loopback the socket reads and writes ECN codepoints;
+// after a transfer, the client still marks ECT(0): the server's ACK counts
+// validated it (RFC 9000 §13.4.2).
+func TestECN(t *testing.T) {
+	_, cc, sc := newTestPair(t, nil, nil)
+	if !cc.ep.ecnCapable() {
+		t.Skip("this socket cannot carry ECN")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		s, err := sc.AcceptStream(ctx)
+		if err == nil {
+			io.Copy(io.Discard, s)
+			s.Close()
+		}
+	}()
+	s, err := cc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write(make([]byte, 1<<20))
+	s.CloseWrite()
+	if err := s.WaitAcked(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !cc.Stats().ECN {
+		t.Fatal("ECN validation failed on loopback")
+	}
+}

@@ -139,5 +139,5 @@ func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int,
 	l.nextPN++
 	buf = buf[:len(buf)+aeadOverhead]
 	c.sealPacket(buf, &p, now)
-	c.ep.writeTo(buf, addr)
+	c.writeDatagram(buf, addr)
 }

@@ -25,6 +25,9 @@ type Stats struct {
 	SmoothedRTT      time.Duration
 	MinRTT           time.Duration
 	CongestionWindow int
+	// ECN: our packets are marked ECT(0) and the peer's ACK counts have
+	// validated ECN on this path so far (RFC 9000 §13.4.2).
+	ECN bool
 }
 
 // Stats returns a snapshot of the connection's counters. The connection
@@ -44,6 +47,7 @@ func (c *Conn) Stats() Stats {
 		SmoothedRTT:      time.Duration(m.SmoothedRTT.Load()),
 		MinRTT:           time.Duration(m.MinRTT.Load()),
 		CongestionWindow: int(m.CongWindow.Load()),
+		ECN:              c.ecnMarking.Load(),
 	}
 	for i := range m.PacketsSent {
 		s.PacketsSent += m.PacketsSent[i].Load()
