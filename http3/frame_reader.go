@@ -57,22 +57,30 @@ func midFrame(err error) error {
 	return err
 }
 
-// next reads frame headers until one of a type we know, skipping the
-// payloads of unknown types, and returns its type and payload length. The
-// payload is then the caller's to read (readPayload, discard, or DATA by
-// the body reader). io.EOF means the stream ended cleanly between frames.
+// nextRaw reads one frame header of any type, returning its type and
+// payload length; the payload is then the caller's to read (readPayload,
+// discard, or DATA by the body reader). io.EOF means the stream ended
+// cleanly between frames.
+func (r *frameReader) nextRaw() (typ, length uint64, err error) {
+	typ, err = readVarint(r.br)
+	if err != nil {
+		return 0, 0, err
+	}
+	length, err = readVarint(r.br)
+	if err != nil {
+		return 0, 0, midFrame(err)
+	}
+	return typ, length, nil
+}
+
+// next is nextRaw for the frame types we know: it skips the payloads of
+// unknown and reserved types (RFC 9114 §9) and refuses HTTP/2's with
+// H3_FRAME_UNEXPECTED.
 func (r *frameReader) next() (typ, length uint64, err error) {
 	for {
-		typ, err = readVarint(r.br)
-		if err != nil {
-			return 0, 0, err
-		}
-		length, err = readVarint(r.br)
-		if err != nil {
-			return 0, 0, midFrame(err)
-		}
-		if isKnownFrameType(typ) {
-			return typ, length, nil
+		typ, length, err = r.nextRaw()
+		if err != nil || isKnownFrameType(typ) {
+			return typ, length, err
 		}
 		if isHTTP2FrameType(typ) {
 			return 0, 0, connError(ErrCodeFrameUnexpected, "HTTP/2 frame type")
@@ -84,19 +92,29 @@ func (r *frameReader) next() (typ, length uint64, err error) {
 }
 
 // readPayload reads a whole payload of length bytes. Over limit, it fails
-// with tooLarge and leaves the payload unread. The result is valid until
-// the next call.
+// with tooLarge and leaves the payload unread. The buffer grows with the
+// bytes that actually arrive, not with what the Length field claims. The
+// result is valid until the next call.
 func (r *frameReader) readPayload(length, limit uint64, tooLarge error) ([]byte, error) {
 	if length > limit {
 		return nil, tooLarge
 	}
-	if uint64(cap(r.buf)) < length {
-		r.buf = make([]byte, length)
+	const step = 16 << 10
+	p := r.buf[:0]
+	for uint64(len(p)) < length {
+		want := int(min(length-uint64(len(p)), step))
+		if cap(p)-len(p) < want {
+			grown := make([]byte, len(p), min(uint64(2*cap(p)+want), length))
+			copy(grown, p)
+			p = grown
+		}
+		n, err := io.ReadFull(r.br, p[len(p):len(p)+want])
+		p = p[:len(p)+n]
+		if err != nil {
+			return nil, midFrame(err)
+		}
 	}
-	p := r.buf[:length]
-	if _, err := io.ReadFull(r.br, p); err != nil {
-		return nil, midFrame(err)
-	}
+	r.buf = p
 	return p, nil
 }
 
