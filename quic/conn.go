@@ -35,6 +35,7 @@ type Conn struct {
 	earlyReady    chan struct{} // client: closed when 0-RTT data can be sent
 	earlyAllowed  bool          // client: DialEarly asked for 0-RTT
 	exited        chan struct{} // closed when the connection goroutine returns
+	closed        chan struct{} // closed once the connection is closing and its CONNECTION_CLOSE went out
 
 	// Written by the connection goroutine before handshakeDone closes.
 	tlsState tls.ConnectionState
@@ -112,6 +113,7 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 		handshakeDone: make(chan struct{}),
 		earlyReady:    make(chan struct{}),
 		exited:        make(chan struct{}),
+		closed:        make(chan struct{}),
 		inbox:         newInbox(),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
@@ -209,17 +211,23 @@ func (c *Conn) DialStream(ctx context.Context, network, addr string) (net.Conn, 
 // Close closes the connection gracefully: data already written to streams
 // whose write side was closed is delivered (acknowledged by the peer) first,
 // bounded by a few round trips' worth of patience, then CONNECTION_CLOSE
-// with application code 0 is sent. It waits for the connection goroutine.
+// with application code 0 is sent. It returns once that is sent; the
+// connection then lingers in the closing state for three PTOs in the
+// background (RFC 9000 §10.2), answering stray packets, and releases its
+// socket after that.
 func (c *Conn) Close() error {
 	c.requestClose(&closeRequest{graceful: true})
-	return c.wait()
+	<-c.closed
+	return nil
 }
 
 // CloseWithError closes the connection at once with an application error
-// code and reason (CONNECTION_CLOSE of type 0x1d).
+// code and reason (CONNECTION_CLOSE of type 0x1d). It returns once the
+// CONNECTION_CLOSE is sent, like Close.
 func (c *Conn) CloseWithError(code uint64, reason string) error {
 	c.requestClose(&closeRequest{code: code, reason: reason})
-	return c.wait()
+	<-c.closed
+	return nil
 }
 
 func (c *Conn) requestClose(r *closeRequest) {
@@ -237,14 +245,13 @@ func (c *Conn) abortLocal(err error) {
 	c.requestClose(&closeRequest{code: 0, err: err})
 }
 
-// wait waits for the connection goroutine to finish, then closes a Dial
-// endpoint.
-func (c *Conn) wait() error {
-	<-c.exited
-	if c.ownsEndpoint {
-		c.ep.Close()
+// signalClosed tells Close callers that the connection is closing and
+// its CONNECTION_CLOSE, if any, is sent. Connection goroutine only.
+func (c *Conn) signalClosed() {
+	if !c.st.closedSignaled {
+		c.st.closedSignaled = true
+		close(c.closed)
 	}
-	return nil
 }
 
 // stream.Owner, for the streams of this connection.

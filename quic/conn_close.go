@@ -38,6 +38,11 @@ func (c *Conn) handleCloseRequest(now time.Time) {
 	}
 	if r.err != nil {
 		c.closeWith(&ApplicationError{Code: r.code, Reason: r.reason}, r.err, now)
+		if r.err == ErrEndpointClosed {
+			// The socket goes away: send CONNECTION_CLOSE and stop, with
+			// no closing period to answer stray packets in.
+			st.closeUntil = now
+		}
 		return
 	}
 	c.closeLocal(&ApplicationError{Code: r.code, Reason: r.reason}, now)

@@ -38,6 +38,9 @@ func (c *Conn) run() error {
 			return nil
 		}
 		more := c.send(now)
+		if st.phase >= phaseClosing {
+			c.signalClosed()
+		}
 		next := c.nextDeadline(now)
 		if more {
 			next = now
@@ -213,6 +216,7 @@ func (c *Conn) finish() {
 		// Dial is waiting on this; it reads the cause from ctx.
 	}
 	st.metrics.Closed(closeReason(st.closeErr, st.handshakeComplete))
+	c.signalClosed()
 	c.ep.connDone(c)
 	close(c.exited)
 }

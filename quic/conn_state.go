@@ -67,15 +67,16 @@ type connState struct {
 	versionSettled    bool   // client: CRYPTO data from the server fixed the version
 
 	// Closing.
-	closeErr     error // why the connection ended (the Context cause)
-	closeFrame   closeFrame
-	rxAddr       netip.AddrPort // the source of the datagram being processed
-	rxBytes      int            // its size
-	rxECN        recovery.ECNCodepoint
-	closeUntil   time.Time // end of the closing or draining period
-	closeSentAt  time.Time
-	gracefulFrom time.Time // a graceful Close waits for acknowledgments since then
-	graceful     *closeRequest
+	closeErr       error // why the connection ended (the Context cause)
+	closeFrame     closeFrame
+	closedSignaled bool           // Conn.closed is closed
+	rxAddr         netip.AddrPort // the source of the datagram being processed
+	rxBytes        int            // its size
+	rxECN          recovery.ECNCodepoint
+	closeUntil     time.Time // end of the closing or draining period
+	closeSentAt    time.Time
+	gracefulFrom   time.Time // a graceful Close waits for acknowledgments since then
+	graceful       *closeRequest
 
 	// Timers.
 	idleTimeout       time.Duration

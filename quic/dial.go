@@ -15,24 +15,7 @@ import (
 // the host of addr. conf may be nil. The connection owns its UDP socket:
 // closing the connection closes it.
 func Dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
-	raddr, err := resolve(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	local := "0.0.0.0:0"
-	if raddr.Addr().Is6() {
-		local = "[::]:0"
-	}
-	ep, err := newEndpoint(network, local, conf)
-	if err != nil {
-		return nil, err
-	}
-	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true, false)
-	if err != nil {
-		ep.Close()
-		return nil, err
-	}
-	return c, nil
+	return dial(ctx, network, addr, tlsConf, conf, false)
 }
 
 // DialEarly is Dial for 0-RTT (RFC 9001 §4.6): when tlsConf.ClientSessionCache
@@ -43,6 +26,11 @@ func Dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *
 // transparently. Without such a ticket it behaves like Dial. 0-RTT data can
 // be replayed: only send requests that are safe to repeat.
 func DialEarly(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	return dial(ctx, network, addr, tlsConf, conf, true)
+}
+
+// dial opens a connection on an endpoint of its own.
+func dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *Config, early bool) (*Conn, error) {
 	raddr, err := resolve(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -55,12 +43,9 @@ func DialEarly(ctx context.Context, network, addr string, tlsConf *tls.Config, c
 	if err != nil {
 		return nil, err
 	}
-	c, err := ep.dialAddr(ctx, raddr, addr, tlsConf, true, true)
-	if err != nil {
-		ep.Close()
-		return nil, err
-	}
-	return c, nil
+	// On failure the connection, if it started, closes the endpoint it
+	// owns when it ends; dialAddr closes it otherwise.
+	return ep.dialAddr(ctx, raddr, addr, tlsConf, true, early)
 }
 
 // HandshakeComplete is closed when the handshake is complete.
@@ -109,6 +94,9 @@ func (e *Endpoint) dial(ctx context.Context, addr string, tlsConf *tls.Config, o
 func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr string, tlsConf *tls.Config, owns, early bool) (*Conn, error) {
 	tc, err := clientTLSConfig(tlsConf, addr)
 	if err != nil {
+		if owns {
+			e.Close()
+		}
 		return nil, err
 	}
 	// RFC 9000 §7.2: the first Destination Connection ID is random and at
@@ -143,11 +131,10 @@ func (e *Endpoint) dialAddr(ctx context.Context, raddr netip.AddrPort, addr stri
 	case <-c.earlyReady:
 		return c, nil
 	case <-c.ctx.Done():
-		c.wait()
 		return nil, context.Cause(c.ctx)
 	case <-ctx.Done():
 		c.abortLocal(ctx.Err())
-		c.wait()
+		<-c.closed
 		return nil, ctx.Err()
 	}
 }

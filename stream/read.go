@@ -45,8 +45,6 @@ func (c *Core) tryRead(p []byte, rtt time.Duration) (n int, err error, ok bool) 
 	switch {
 	case r.closed:
 		return 0, net.ErrClosed, true
-	case r.err != nil:
-		return 0, r.err, true
 	case r.stopped:
 		return 0, &StreamError{StreamID: c.id, Code: r.stopCode}, true
 	}
@@ -75,6 +73,13 @@ func (c *Core) tryRead(p []byte, rtt time.Duration) (n int, err error, ok bool) 
 	if r.state == recvDataRecvd {
 		r.finishRead(recvDataRead) // an empty stream, or a FIN after the data was read
 		return 0, io.EOF, true
+	}
+	if r.err != nil {
+		// The connection is gone: data that arrived before is read first
+		// (a peer may send its last bytes and FIN, then CONNECTION_CLOSE),
+		// then the connection's error.
+		r.buf.Release()
+		return 0, r.err, true
 	}
 	if len(p) == 0 {
 		return 0, nil, true

@@ -223,7 +223,9 @@ func (r *recvHalf) abort(err error) {
 	if r.err == nil {
 		r.err = err
 	}
-	r.buf.Release()
+	if r.buf.Readable() == 0 {
+		r.buf.Release() // else Read delivers what is buffered first
+	}
 	r.maxCtl = ctlNone
 	r.stopCtl = ctlNone
 	r.w.stop()
