@@ -100,7 +100,9 @@ func (c *Conn) handleTimers(now time.Time) {
 	st := &c.st
 	switch st.phase {
 	case phaseClosing, phaseDraining:
-		if !now.Before(st.closeUntil) {
+		// The CONNECTION_CLOSE goes out before the connection ends, even
+		// with no closing period (the endpoint is closing).
+		if !now.Before(st.closeUntil) && !st.closeFrame.due {
 			st.phase = phaseDone
 		}
 		return
