@@ -13,8 +13,8 @@
 //	c.trace, err = qlog.Create(dir, odcid, isClient, now) // QLOGDIR
 //	...
 //	p := c.trace.BeginPacket(now, true, qlog.PacketHeader{Type: wire.Packet1RTT, PacketNumber: pn, KeyPhase: kp})
-//	p.Frames(plaintext)            // every frame, parsed from the payload
-//	p.End(len(datagramPart))       // or p.Stream(...), p.Ack(...), ... one by one
+//	p.Frames(plaintext) // every frame, parsed from the payload; or p.Stream, p.Ack, ... one by one
+//	p.End(packetLen)    // bytes on the wire, header and AEAD tag included
 //	...
 //	c.trace.Close()
 //
