@@ -108,7 +108,13 @@ func (tn *testNet) dial(ctx context.Context, conf *Config, tlsConf *tls.Config, 
 		ep.Close()
 		return nil, err
 	}
-	tn.t.Cleanup(func() { c.Close() })
+	tn.t.Cleanup(func() {
+		c.Close()
+		// Close returns once CONNECTION_CLOSE is out; the connection
+		// (and the endpoint it owns) lives on through the closing
+		// period. A bubble must not end before it does.
+		<-c.exited
+	})
 	return c, nil
 }
 
