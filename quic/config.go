@@ -126,7 +126,8 @@ const (
 	activeConnectionIDLimit     = 4
 	maxPacketBufferSize         = 1500
 	maxCryptoBufferAhead        = 64 << 10 // CRYPTO bytes buffered beyond the read offset per level
-	maxDatagramsQueuedPerConn   = 512
+	maxDatagramsQueuedPerConn   = 8192
+	inboxShallow                = 64
 	maxLocalConnectionIDsIssued = activeConnectionIDLimit
 )
 

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"github.com/tsumugi-quic/tsumugi/metrics"
 	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
 	"net"
 	"net/netip"
@@ -173,6 +174,7 @@ func (e *Endpoint) handleDatagram(d datagram) {
 	e.mu.Unlock()
 	if c != nil {
 		if !c.inbox.put(d) {
+			c.st.metrics.PacketDropped(metrics.DropQueue)
 			d.release()
 		}
 		return

@@ -4,9 +4,12 @@ import "sync"
 
 // inbox is a connection's queue of received datagrams. The endpoint's reader
 // goroutine puts datagrams in; the connection goroutine takes them all out at
-// once. It never blocks the reader: when the queue is full the datagram is
-// dropped (the sender's loss recovery repairs that), so one slow connection
-// cannot stall the endpoint.
+// once. It never blocks the reader, so one slow connection cannot stall the
+// endpoint; it is deep enough (a flow-control window's worth of packets) that
+// a busy connection goroutine catches up instead of losing its own packets.
+// Once the queue is deeper than inboxShallow, queued datagrams are copied out
+// of the large shared receive buffers, so a queue costs at most a small
+// buffer per datagram; beyond maxDatagramsQueuedPerConn it drops.
 type inbox struct {
 	mu     sync.Mutex
 	q      []datagram
@@ -25,6 +28,12 @@ func (in *inbox) put(d datagram) bool {
 	if in.closed || len(in.q) >= maxDatagramsQueuedPerConn {
 		in.mu.Unlock()
 		return false
+	}
+	if len(in.q) >= inboxShallow && d.rb.pool == &rxLargePool && len(d.b) <= maxPacketBufferSize {
+		small := getRxBuf(false)
+		d.b = small.b[:copy(small.b, d.b)]
+		d.rb.unref()
+		d.rb = small
 	}
 	in.q = append(in.q, d)
 	in.mu.Unlock()
