@@ -150,3 +150,40 @@ func TestConnectionCloseFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestInformationalFrames: frames that only inform (RFC 9000 §19.12-19.14,
+// an unsolicited PATH_RESPONSE, §19.18) are accepted without effect on the
+// connection.
+func TestInformationalFrames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		p, sc, _ := tn.peerPair(nil, quictest.DefaultParams())
+		s := serverStream(t, p, sc)
+		frames := []quictest.Frame{
+			&wire.DataBlockedFrame{Limit: 100},
+			&wire.StreamDataBlockedFrame{StreamID: 0, Limit: 2},
+			&wire.StreamsBlockedFrame{Bidi: true, Limit: 1},
+			&wire.StreamsBlockedFrame{Limit: 0},
+			&wire.PathResponseFrame{Data: [8]byte{9}},
+			&wire.PaddingFrame{N: 50},
+			&wire.MaxDataFrame{Max: 10}, // lower than before: ignored
+			&wire.MaxStreamDataFrame{StreamID: 0, Max: 1},
+			&wire.MaxStreamsFrame{Bidi: true, Max: 1},
+		}
+		for _, f := range frames {
+			p.SendFrames(wire.Packet1RTT, f, &wire.PingFrame{})
+		}
+		pn := p.LastPacketNumber(wire.Packet1RTT)
+		if _, _, err := quictest.ExpectFrame(testCtx(t), p, func(a wire.AckFrame) bool { return a.LargestAcked() == pn }); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Context().Err(); err != nil {
+			t.Fatalf("closed: %v", context.Cause(sc.Context()))
+		}
+		// Lowered limits are ignored: the stream still sends.
+		s.Write([]byte("still here"))
+		if _, _, err := quictest.ExpectFrame(testCtx(t), p, func(f wire.StreamFrame) bool { return string(f.Data) == "still here" }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

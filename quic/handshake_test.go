@@ -344,3 +344,50 @@ func TestVersionNegotiationClient(t *testing.T) {
 		})
 	}
 }
+
+// TestClientChecksServerParameters: our client authenticates the
+// server's connection IDs through its transport parameters (RFC 9000
+// §7.3): a mismatch ends Dial with TRANSPORT_PARAMETER_ERROR, which the
+// (scripted) server receives.
+func TestClientChecksServerParameters(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(p *wire.TransportParameters)
+	}{
+		{"odcid-mismatch", func(p *wire.TransportParameters) { p.OriginalDestinationConnectionID = []byte{1, 2, 3, 4, 5, 6, 7, 8} }},
+		{"iscid-mismatch", func(p *wire.TransportParameters) { p.InitialSourceConnectionID = []byte{8, 7, 6, 5, 4, 3, 2, 1} }},
+		{"retry-scid-without-retry", func(p *wire.TransportParameters) { p.RetrySourceConnectionID = []byte{1, 1, 1, 1} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tn := newTestNet(t)
+				spc := tn.n.Listen(serverAddr)
+				defer spc.Close()
+				params := quictest.DefaultParams()
+				tt.edit(&params)
+				srv := quictest.NewServer(spc, tn.serverTLS(testALPN), params)
+				defer srv.Close()
+				srvErr := make(chan error, 1)
+				go func() {
+					ctx := testCtx(t)
+					if err := srv.Accept(ctx); err != nil {
+						srvErr <- err
+						return
+					}
+					srvErr <- srv.Handshake(ctx)
+				}()
+				_, err := tn.dial(testCtx(t), nil, tn.clientTLS(testALPN), nil)
+				sErr := <-srvErr
+				var te *TransportError
+				if !errors.As(err, &te) || te.Code != wire.TransportParameterError || te.Remote {
+					t.Fatalf("dial: %v, want a local TRANSPORT_PARAMETER_ERROR (scripted server: %v)", err, sErr)
+				}
+				var ce *quictest.CloseError
+				if !errors.As(sErr, &ce) || ce.Frame.Code != uint64(wire.TransportParameterError) {
+					t.Fatalf("scripted server: %v", sErr)
+				}
+			})
+		})
+	}
+}

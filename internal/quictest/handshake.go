@@ -32,7 +32,11 @@ func (p *Peer) StartTLS(ctx context.Context) error {
 		return nil
 	}
 	p.started = true
-	qc := &tls.QUICConfig{TLSConfig: p.tlsConf}
+	conf := p.tlsConf.Clone()
+	if conf.MinVersion < tls.VersionTLS13 {
+		conf.MinVersion = tls.VersionTLS13 // crypto/tls insists for QUIC
+	}
+	qc := &tls.QUICConfig{TLSConfig: conf}
 	if p.params.InitialSourceConnectionID == nil {
 		p.params.InitialSourceConnectionID = p.scid
 	}
