@@ -67,7 +67,7 @@ func (s space) tlsLevel() tls.QUICEncryptionLevel {
 type level struct {
 	seal, open  *wire.Keys
 	nextPN      uint64
-	lastSent    uint64 // the number of the last packet built
+	lastSent    uint64       // the number of the last packet built
 	received    rangeset.Set // packet numbers received
 	ackPending  bool         // an ack-eliciting packet arrived since the last ACK we sent
 	largestAckd uint64       // the largest packet number the other side acknowledged
