@@ -115,6 +115,9 @@ var errorCases = []errorCase{
 		code: wire.FrameEncodingError},
 	{name: "datagram-not-negotiated", frames: []quictest.Frame{&quictest.DatagramFrame{Data: []byte("d")}},
 		code: wire.ProtocolViolation},
+	// CRYPTO data far beyond what TLS has read (RFC 9000 §7.5).
+	{name: "crypto-far-ahead", frames: []quictest.Frame{&wire.CryptoFrame{Offset: 1 << 20, Data: []byte("x")}},
+		code: wire.CryptoBufferExceeded, ft: wire.FrameTypeCrypto},
 	// Acknowledgments (RFC 9000 §13.1).
 	{name: "ack-of-unsent-packet", frames: []quictest.Frame{&wire.AckFrame{Ranges: []wire.AckRange{{Smallest: 0, Largest: 5000}}}},
 		code: wire.ProtocolViolation, ft: wire.FrameTypeAck},
