@@ -99,6 +99,11 @@ type Config struct {
 	// Conn.SendDatagram and Conn.ReceiveDatagram.
 	EnableDatagrams bool
 
+	// QlogDir, when set, makes every connection write a qlog trace
+	// (draft-ietf-quic-qlog, JSON-SEQ) to <QlogDir>/<ODCID>_<role>.sqlog.
+	// The tsumugi command sets it from -qlog or QLOGDIR.
+	QlogDir string
+
 	// Metrics, when set, counts this endpoint's connections, streams and
 	// packets for Prometheus. Share one Collector among endpoints and
 	// register it once.

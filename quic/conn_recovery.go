@@ -47,6 +47,7 @@ func (c *Conn) onPacketLost(rec *sched.Record) {
 		return
 	}
 	st.metrics.PacketLost(rec.SentBytes)
+	st.traceLost(rec)
 	for i := range rec.Frames {
 		f := &rec.Frames[i]
 		switch f.Kind {

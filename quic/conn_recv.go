@@ -141,6 +141,7 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		st.cids.setServerID(hdr.SrcConnID)
 	}
 	st.metrics.PacketReceived(hdr.Type, len(pkt))
+	st.tracePacket(now, false, hdr.Type, pn, payload, len(pkt))
 	ackEliciting, _, err := c.handleFrames(sp, hdr.Type, payload, hdr.DstConnID, now)
 	if err != nil {
 		return n, true, err
@@ -223,6 +224,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 		return len(b), true, nil
 	}
 	st.metrics.PacketReceived(wire.Packet1RTT, len(b))
+	st.tracePacket(now, false, wire.Packet1RTT, pn, payload, len(b))
 	ackEliciting, probing, err := c.handleFrames(sched.AppData, wire.Packet1RTT, payload, dcid, now)
 	if err != nil {
 		return len(b), true, err

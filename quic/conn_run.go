@@ -218,6 +218,7 @@ func (c *Conn) finish() {
 		// Dial is waiting on this; it reads the cause from ctx.
 	}
 	st.metrics.Closed(closeReason(st.closeErr, st.handshakeComplete))
+	st.traceClosed(time.Now(), st.closeErr)
 	c.signalClosed()
 	c.ep.connDone(c)
 	close(c.exited)

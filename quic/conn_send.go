@@ -203,6 +203,7 @@ func (c *Conn) sealPacket(buf []byte, p *builtPacket, now time.Time) {
 	if p.lengthOffset >= 0 {
 		wire.PutVarintN(buf[p.lengthOffset:], uint64(end-p.pnOffset), 2)
 	}
+	st.tracePacket(now, true, p.pt, p.pn, buf[p.pnOffset+p.pnLen:p.payloadEnd], end-p.start)
 	p.keys.Seal(buf[p.start:p.payloadEnd:end], p.pnOffset-p.start, p.pnLen, p.pn)
 	rec := p.rec
 	rec.SentBytes = end - p.start

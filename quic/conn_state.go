@@ -3,6 +3,7 @@ package quic
 import (
 	"crypto/tls"
 	"github.com/tsumugi-quic/tsumugi/metrics"
+	"github.com/tsumugi-quic/tsumugi/quic/qlog"
 	"net/netip"
 	"time"
 
@@ -102,6 +103,7 @@ type connState struct {
 	spareDgrams []datagram
 
 	metrics *metrics.Conn
+	trace   *qlog.Trace // nil unless Config.QlogDir is set
 }
 
 // level is one packet number space with its keys and CRYPTO streams.
@@ -177,6 +179,7 @@ func (st *connState) init(c *Conn, s *connSetup) {
 	st.lastActivity = now
 	st.handshakeDeadline = now.Add(c.config.HandshakeTimeout)
 	st.installInitialKeys(s.initialDCID)
+	st.startTrace(now)
 }
 
 // setMTU sets the largest UDP payload we send.

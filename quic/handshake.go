@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/tsumugi-quic/tsumugi/quic/qlog"
 
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"github.com/tsumugi-quic/tsumugi/sched"
@@ -197,6 +198,9 @@ func (c *Conn) handlePeerParams(data []byte) error {
 	}
 	st.peerParams = p
 	st.havePeerParams = true
+	if st.trace != nil {
+		st.trace.ParametersSet(st.now, qlog.Remote, &p)
+	}
 	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < st.idleTimeout {
 		st.idleTimeout = p.MaxIdleTimeout
 	}

@@ -5,9 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -486,5 +490,62 @@ func TestECN(t *testing.T) {
 	}
 	if !cc.Stats().ECN {
 		t.Fatal("ECN validation failed on loopback")
+	}
+}
+
+// TestQlog: with QlogDir set, each side writes a JSON-SEQ trace that starts
+// with the qlog header and logs packets both ways.
+func TestQlog(t *testing.T) {
+	dir := t.TempDir()
+	_, cc, sc := newTestPair(t, &Config{QlogDir: dir}, &Config{QlogDir: dir})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		s, err := sc.AcceptStream(ctx)
+		if err == nil {
+			io.Copy(s, s)
+			s.Close()
+		}
+	}()
+	request2 := func() {
+		s, err := cc.OpenStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Write([]byte("hello"))
+		s.CloseWrite()
+		io.ReadAll(s)
+	}
+	request2()
+	cc.CloseWithError(0, "")
+	<-cc.exited
+	sc.CloseWithError(0, "")
+	<-sc.exited
+	files, _ := filepath.Glob(filepath.Join(dir, "*.sqlog"))
+	if len(files) != 2 {
+		t.Fatalf("qlog files: %v", files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := strings.Split(string(b), "\x1e")
+		if recs[0] != "" || len(recs) < 5 {
+			t.Fatalf("%s: %d records", f, len(recs))
+		}
+		var sent, received, closed bool
+		for _, r := range recs[1:] {
+			var ev struct{ Name string }
+			if err := json.Unmarshal([]byte(r), &ev); err != nil {
+				t.Fatalf("%s: bad record %q: %v", f, r, err)
+			}
+			sent = sent || ev.Name == "quic:packet_sent"
+			received = received || ev.Name == "quic:packet_received"
+			closed = closed || ev.Name == "quic:connection_closed"
+		}
+		if !sent || !received || !closed {
+			t.Fatalf("%s: sent %v received %v closed %v", f, sent, received, closed)
+		}
 	}
 }
