@@ -13,7 +13,7 @@ import (
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
-const getSynopsis = "[-insecure] [-ca FILE] [-out DIR] [-keylog FILE] [-timeout D] URL..."
+const getSynopsis = "[-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] [-timeout D] URL..."
 
 const getDescription = `
 Get fetches https://host:port/path URLs with HTTP/0.9 over QUIC (ALPN
@@ -28,9 +28,8 @@ reset code), stream reset, or connection closed (with code and reason). A
 file that did not arrive whole is not kept.
 
 Progress is shown on standard error when it is a terminal.
-SSLKEYLOGFILE in the environment works like -keylog.
-
-Not implemented yet: -qlog (issue 7).`
+SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR like -qlog
+(one qlog trace per connection, <ODCID>_client.sqlog).`
 
 // getOptions configure a fetch.
 type getOptions struct {
@@ -38,6 +37,7 @@ type getOptions struct {
 	ca       string
 	out      string
 	keylog   string
+	qlog     string
 	timeout  time.Duration
 	verbose  bool
 }
@@ -50,6 +50,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.ca, "ca", "", "trust the CA certificates in `file` (PEM) instead of the system's")
 	fs.StringVar(&o.out, "out", ".", "`directory` to save files in")
 	fs.StringVar(&o.keylog, "keylog", "", "append TLS secrets to `file` (NSS key log format)")
+	fs.StringVar(&o.qlog, "qlog", os.Getenv("QLOGDIR"), "write a qlog trace of each connection into `directory`")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "give up on a server whose handshake takes longer")
 	fs.BoolVar(&o.verbose, "v", false, "print each file saved")
 	if code, stop := parseFlags(fs, args); stop {
@@ -109,7 +110,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	f := &fetcher{
 		tls:  tc,
-		conf: withCollector(&quic.Config{HandshakeTimeout: o.timeout}, metrics.New()),
+		conf: withCollector(&quic.Config{HandshakeTimeout: o.timeout, QlogDir: o.qlog}, metrics.New()),
 	}
 	bar := newProgress(stderr, len(items))
 	if bar != nil {

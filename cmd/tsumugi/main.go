@@ -4,8 +4,8 @@
 // Usage:
 //
 //	tsumugi demo
-//	tsumugi serve [-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-keylog FILE] [-max-streams N]
-//	tsumugi get [-insecure] [-ca FILE] [-out DIR] [-keylog FILE] URL...
+//	tsumugi serve [-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-qlog DIR] [-keylog FILE] [-retry] [-max-streams N]
+//	tsumugi get [-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] URL...
 //	tsumugi perf -mode bulk|streams|handshakes|memory [options]
 //
 // "tsumugi <command> -h" describes each command.

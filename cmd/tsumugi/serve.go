@@ -15,7 +15,7 @@ import (
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
-const serveSynopsis = "[-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-keylog FILE] [-max-streams N]"
+const serveSynopsis = "[-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-qlog DIR] [-keylog FILE] [-retry] [-max-streams N]"
 
 const serveDescription = `
 Serve runs an HTTP/0.9 server over QUIC (ALPN "hq-interop", as the QUIC
@@ -37,12 +37,12 @@ symbolic links that point outside.
 
 Without -cert and -key, a self-signed certificate for localhost, 127.0.0.1
 and ::1 is made at start (clients then need "get -insecure").
-SSLKEYLOGFILE in the environment works like -keylog.
+SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR like -qlog
+(one qlog trace per connection, <ODCID>_server.sqlog). With -retry every
+new client first gets a Retry (address validation, RFC 9000 §8.1.2).
 
 On SIGINT or SIGTERM the server stops accepting, lets the requests in
-flight finish (for up to -drain), closes its connections and exits 0.
-
-Not implemented yet: -qlog and -retry (issue 7).`
+flight finish (for up to -drain), closes its connections and exits 0.`
 
 // serveOptions configure a server.
 type serveOptions struct {
@@ -52,6 +52,8 @@ type serveOptions struct {
 	keyFile    string
 	metrics    string
 	keylog     string
+	qlog       string
+	retry      bool
 	maxStreams int64
 	drain      time.Duration
 	verbose    bool
@@ -64,6 +66,8 @@ func (o *serveOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.keyFile, "key", "", "TLS private key `file` (PEM); with -cert")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics")
 	fs.StringVar(&o.keylog, "keylog", "", "append TLS secrets to `file` (NSS key log format)")
+	fs.StringVar(&o.qlog, "qlog", os.Getenv("QLOGDIR"), "write a qlog trace of each connection into `directory`")
+	fs.BoolVar(&o.retry, "retry", false, "validate every client's address with a Retry first")
 	fs.Int64Var(&o.maxStreams, "max-streams", 1000, "request streams served at once, over all connections")
 	fs.DurationVar(&o.drain, "drain", 10*time.Second, "on SIGINT/SIGTERM, how long requests in flight may take to finish")
 	fs.BoolVar(&o.verbose, "v", false, "log every request")
@@ -142,7 +146,8 @@ func startServe(o serveOptions, stderr io.Writer) (_ *serveInstance, err error) 
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	if s.ln, err = quic.Listen("udp", o.listen, tc, withCollector(nil, s.collector)); err != nil {
+	conf := &quic.Config{QlogDir: o.qlog, RequireAddressValidation: o.retry}
+	if s.ln, err = quic.Listen("udp", o.listen, tc, withCollector(conf, s.collector)); err != nil {
 		return nil, err
 	}
 	var logger *log.Logger
