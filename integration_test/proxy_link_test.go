@@ -49,10 +49,16 @@ type impairment struct {
 // the link from the good state to the bad one with probability P (from bad
 // to good with R), then is lost with the state's loss probability. The mean
 // burst length is 1/R datagrams; the link is bad P/(P+R) of the time.
+//
+// MaxBurst, if positive, ends a bad period after that many datagrams. The
+// model counts datagrams, not time: on a sparse path (ACKs only, or PTO
+// probes while the sender backs off) an uncapped geometric tail of ten
+// datagrams can last as long as an idle timeout.
 type gilbertElliott struct {
 	P, R     float64
 	LossGood float64 // usually 0
 	LossBad  float64 // 0 means 1: every datagram in the bad state is lost
+	MaxBurst int
 }
 
 // blackholeCycle turns a link off periodically, as the interop runner's
@@ -114,6 +120,7 @@ type link struct {
 	closed bool
 	rng    *rand.Rand
 	bad    bool      // Gilbert-Elliott state
+	badRun int       // datagrams in the current bad period
 	seq    uint64    // datagrams received
 	lastAt time.Time // release time of the latest delayed datagram (FIFO jitter)
 	q      delayQueue
@@ -243,15 +250,16 @@ func (l *link) burstLoss() bool {
 		return false
 	}
 	if l.bad {
-		if l.chance(ge.R) {
+		if l.chance(ge.R) || (ge.MaxBurst > 0 && l.badRun >= ge.MaxBurst) {
 			l.bad = false
 		}
 	} else if l.chance(ge.P) {
-		l.bad = true
+		l.bad, l.badRun = true, 0
 	}
 	if !l.bad {
 		return l.chance(ge.LossGood)
 	}
+	l.badRun++
 	if ge.LossBad == 0 {
 		return true
 	}

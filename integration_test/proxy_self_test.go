@@ -263,6 +263,17 @@ func TestProxyBurstLoss(t *testing.T) {
 	if mean := float64(lost) / float64(runs); mean < 2.5 {
 		t.Errorf("mean burst %.2f datagrams, want about 4", mean)
 	}
+
+	// The same with bad periods capped at 3 datagrams.
+	got, _ = lossPattern(t, proxyConfig{Seed: 3, ToServer: impairment{Burst: gilbertElliott{P: 0.05, R: 0.25, MaxBurst: 3}}}, n)
+	longest, prev := 0, -1
+	for _, i := range append(got, n) {
+		longest = max(longest, i-prev-1)
+		prev = i
+	}
+	if longest != 3 {
+		t.Errorf("longest burst %d datagrams, want 3", longest)
+	}
 }
 
 func TestProxyCorruption(t *testing.T) {
