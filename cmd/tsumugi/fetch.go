@@ -42,6 +42,9 @@ type fetcher struct {
 	// connDone, if set, is called with each connection before it is
 	// closed, after all its fetches finished.
 	connDone func(host string, c *quic.Conn)
+	// early dials with quic.DialEarly: with a session ticket in the TLS
+	// config's ClientSessionCache, requests go out as 0-RTT data.
+	early bool
 }
 
 // parseURL checks that raw is an https URL with a host, and adds the
@@ -98,7 +101,11 @@ func (f *fetcher) runHost(ctx context.Context, host string, items []*fetch) {
 	if tc.ServerName == "" {
 		tc.ServerName = items[0].url.Hostname()
 	}
-	c, err := quic.Dial(ctx, "udp", host, tc, f.conf)
+	dial := quic.Dial
+	if f.early {
+		dial = quic.DialEarly
+	}
+	c, err := dial(ctx, "udp", host, tc, f.conf)
 	if err != nil {
 		err = &dialError{host: host, err: err}
 		for _, it := range items {

@@ -7,6 +7,7 @@
 //	tsumugi serve [-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-qlog DIR] [-keylog FILE] [-retry] [-max-streams N]
 //	tsumugi get [-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] URL...
 //	tsumugi perf -mode bulk|streams|handshakes|memory [options]
+//	tsumugi interop [-www DIR] [-downloads DIR] [-certs DIR] [-listen ADDR]
 //
 // "tsumugi <command> -h" describes each command.
 package main
@@ -34,6 +35,7 @@ var commands = []command{
 	{"get", "fetch https:// URLs with HTTP/0.9 over QUIC (hq-interop)", runGet, false},
 	{"perf", "measure throughput, streams, handshakes or memory on loopback", runPerf, false},
 	{perfServerCommand, "the server side of perf -proc", runPerfServer, true},
+	{"interop", "run as a QUIC interop runner endpoint (ROLE, TESTCASE, REQUESTS)", runInterop, false},
 }
 
 func usage(w io.Writer) {

@@ -55,8 +55,11 @@ type serveOptions struct {
 	qlog       string
 	retry      bool
 	maxStreams int64
-	drain      time.Duration
-	verbose    bool
+	// Set by `tsumugi interop`, not by flags.
+	allow0RTT bool
+	versions  []uint32
+	drain     time.Duration
+	verbose   bool
 }
 
 func (o *serveOptions) register(fs *flag.FlagSet) {
@@ -146,7 +149,7 @@ func startServe(o serveOptions, stderr io.Writer) (_ *serveInstance, err error) 
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	conf := &quic.Config{QlogDir: o.qlog, RequireAddressValidation: o.retry}
+	conf := &quic.Config{QlogDir: o.qlog, RequireAddressValidation: o.retry, Allow0RTT: o.allow0RTT, Versions: o.versions}
 	if s.ln, err = quic.Listen("udp", o.listen, tc, withCollector(conf, s.collector)); err != nil {
 		return nil, err
 	}
