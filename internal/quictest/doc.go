@@ -30,8 +30,18 @@
 // (the default), the peer's sending keys follow as RFC 9001 §6.2 requires.
 //
 // Sending happens only when the test calls SendFrames, SendRaw, AckAll,
-// Flush or Handshake. Initial packets are padded so that their datagram is
-// at least 1200 bytes (RFC 9000 §14.1).
+// Flush or Handshake, or reads with AutoAck set (each datagram read is
+// acknowledged on the next read). Initial packets are padded so that their
+// datagram is at least 1200 bytes (RFC 9000 §14.1).
+//
+// Loss is scripted with Forget (a packet read is left out of every later
+// ACK, as if it never arrived) or with memnet filters. ReadStream and
+// StreamData reassemble what the other side sends on a stream.
+//
+// # Server role
+//
+// NewServer, then Accept (waits for a client's first Initial) and
+// Handshake: the same machinery on the other side, for testing clients.
 //
 // # Forging
 //
