@@ -262,7 +262,7 @@ func TestClosingPeriod(t *testing.T) {
 		if closes != 1 {
 			t.Fatalf("%d CONNECTION_CLOSE answers to 3 packets in the closing period, want 1", closes)
 		}
-		<-done // CloseWithError returned when CONNECTION_CLOSE was sent
+		<-done                       // CloseWithError returned when CONNECTION_CLOSE was sent
 		time.Sleep(10 * time.Second) // well past three PTOs
 		synctest.Wait()
 		if n := tn.serverConns(ln); n != 0 {
