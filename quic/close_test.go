@@ -76,7 +76,6 @@ func TestCloseDeliversDataOursToOurs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			knownBug(t, "when the peer's CONNECTION_CLOSE arrives, endStreams aborts every stream and Read returns the connection error instead of the data already received (through FIN) and io.EOF")
 			synctest.Test(t, func(t *testing.T) {
 				tn := newTestNet(t)
 				ln, spc := tn.listen(nil)

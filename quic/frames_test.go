@@ -124,6 +124,9 @@ func TestConnectionCloseFrame(t *testing.T) {
 				<-sc.Context().Done()
 				tt.check(t, context.Cause(sc.Context()))
 				tt.check(t, <-accepted)
+				// endStreams cancels the Context before it fails the
+				// opener: let it finish (see the test report).
+				synctest.Wait()
 				if _, err := sc.OpenStream(context.Background()); err == nil {
 					t.Fatal("OpenStream after close")
 				} else {

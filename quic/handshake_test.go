@@ -179,12 +179,10 @@ func TestALPN(t *testing.T) {
 			if !errors.As(err, &te) || te.Code != wire.CryptoErrorBase+120 || !te.Remote {
 				t.Fatalf("dial: %v, want the server's CRYPTO_ERROR no_application_protocol", err)
 			}
-			// Dial returns once the client's draining period (three
-			// PTOs, RFC 9000 §10.2.2) is over: quick, but not at once.
-			if d := time.Since(start); d >= defaultHandshakeTimeout {
+			// Dial returns at once; the client's draining period
+			// (RFC 9000 §10.2.2) runs on in the background.
+			if d := time.Since(start); d > 0 {
 				t.Fatalf("the refusal took %v", d)
-			} else {
-				t.Logf("Dial failed after %v", d)
 			}
 		})
 	})

@@ -105,7 +105,10 @@ func (tn *testNet) dial(ctx context.Context, conf *Config, tlsConf *tls.Config, 
 	ep := newEndpointOn(pc, conf)
 	c, err := ep.dialAddr(ctx, serverAddr, "localhost:443", tlsConf, true, false)
 	if err != nil {
-		ep.Close()
+		// As in Dial: a failed connection closes the endpoint it owns
+		// when it ends (after its draining period, say); wait for that
+		// when the test ends, not now.
+		tn.t.Cleanup(func() { ep.Close() })
 		return nil, err
 	}
 	tn.t.Cleanup(func() {
