@@ -108,9 +108,7 @@ func (b *bodyReader) nextFrame() error {
 		return nil
 	case framePushPromise:
 		if !b.conn.isServer {
-			// We never raise MAX_PUSH_ID: every push ID is too large
-			// (§7.2.5).
-			return connError(ErrCodeIDError, "PUSH_PROMISE, but no push was allowed")
+			return b.fr.readPushPromise(length, headersFrameLimit(b.conn.maxFieldSectionSize))
 		}
 		return connError(ErrCodeFrameUnexpected, "PUSH_PROMISE from a client")
 	default:

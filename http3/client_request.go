@@ -141,7 +141,7 @@ func (cs *clientStream) readResponse(req *http.Request) (*http.Response, error) 
 		case frameData:
 			return nil, cs.readError(connError(ErrCodeFrameUnexpected, "DATA before HEADERS"))
 		case framePushPromise:
-			return nil, cs.readError(connError(ErrCodeIDError, "PUSH_PROMISE, but no push was allowed"))
+			return nil, cs.readError(fr.readPushPromise(length, headersFrameLimit(cc.h.maxFieldSectionSize)))
 		default:
 			return nil, cs.readError(connError(ErrCodeFrameUnexpected, "control frame on a request stream"))
 		}

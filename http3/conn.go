@@ -195,7 +195,7 @@ func criticalStreamError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, errTruncatedFrame) {
+	if err == io.EOF || err == errTruncatedFrame { // identity: Error.Is matches any FRAME_ERROR
 		return connError(ErrCodeClosedCriticalStream, "critical stream closed")
 	}
 	var se *stream.StreamError

@@ -45,3 +45,19 @@ func parsePushPromise(p []byte) (pushID uint64, section []byte, err error) {
 	}
 	return pushID, p[n:], nil
 }
+
+// readPushPromise reads a PUSH_PROMISE that a client received and returns
+// the connection error it calls for. We never send MAX_PUSH_ID, so its
+// push ID is above the limit: H3_ID_ERROR (RFC 9114 §7.2.5), once the
+// frame is known to be well formed (else H3_FRAME_ERROR).
+func (r *frameReader) readPushPromise(length, limit uint64) error {
+	errID := connError(ErrCodeIDError, "PUSH_PROMISE, but no push was allowed")
+	p, err := r.readPayload(length, limit, errID)
+	if err != nil {
+		return err
+	}
+	if _, _, err := parsePushPromise(p); err != nil {
+		return err
+	}
+	return errID
+}

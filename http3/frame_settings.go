@@ -88,13 +88,12 @@ func parseSettings(p []byte) ([]setting, error) {
 	return out, nil
 }
 
-// peerSettings is what we use of the peer's SETTINGS.
+// peerSettings is what we use of the peer's SETTINGS. Its QPACK settings
+// do not matter to our encoder, which never uses the dynamic table; we
+// keep the capacity for tests and diagnostics.
 type peerSettings struct {
 	maxFieldSectionSize   uint64 // unlimited (MaxUint64) by default
 	qpackMaxTableCapacity uint64
-	qpackBlockedStreams   uint64
-	enableConnectProtocol bool
-	h3Datagram            bool
 }
 
 // defaultPeerSettings are the values before the peer's SETTINGS arrive
@@ -111,12 +110,6 @@ func (s *peerSettings) apply(list []setting) {
 			s.maxFieldSectionSize = e.value
 		case settingQPACKMaxTableCapacity:
 			s.qpackMaxTableCapacity = e.value
-		case settingQPACKBlockedStreams:
-			s.qpackBlockedStreams = e.value
-		case settingEnableConnectProtocol:
-			s.enableConnectProtocol = e.value == 1
-		case settingH3Datagram:
-			s.h3Datagram = e.value == 1
 		}
 	}
 }

@@ -222,8 +222,8 @@ func TestParseSettingsErrors(t *testing.T) {
 		t.Fatalf("unknown settings: %v, %v", got, err)
 	}
 	var ps = defaultPeerSettings()
-	ps.apply([]setting{{settingMaxFieldSectionSize, 1000}, {settingH3Datagram, 1}, {0x21, 7}})
-	if ps.maxFieldSectionSize != 1000 || !ps.h3Datagram || ps.enableConnectProtocol {
+	ps.apply([]setting{{settingMaxFieldSectionSize, 1000}, {settingQPACKMaxTableCapacity, 4096}, {0x21, 7}})
+	if ps.maxFieldSectionSize != 1000 || ps.qpackMaxTableCapacity != 4096 {
 		t.Fatalf("apply: %+v", ps)
 	}
 }

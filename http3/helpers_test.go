@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"log"
 	"net/http"
 	"testing"
 	"time"
@@ -68,3 +70,7 @@ func testContext(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// discardLog silences the server's error log in tests that provoke
+// errors on purpose.
+var discardLog = log.New(io.Discard, "", 0)

@@ -32,19 +32,6 @@ func appendPrefixedInt(b []byte, flags byte, n uint8, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-// prefixedIntLen is the length of appendPrefixedInt's encoding.
-func prefixedIntLen(n uint8, v uint64) int {
-	limit := uint64(1)<<n - 1
-	if v < limit {
-		return 1
-	}
-	l := 2
-	for v -= limit; v >= 0x80; v >>= 7 {
-		l++
-	}
-	return l
-}
-
 // parsePrefixedInt reads an n-bit prefix integer at the start of b (its
 // prefix is the low n bits of b[0]) and returns it with the number of bytes
 // it took. Values above 2^62-1 and encodings longer than ten bytes are

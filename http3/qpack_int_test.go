@@ -40,9 +40,6 @@ func TestPrefixedInt(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("append(%d, N=%d) = %x, want %x", tt.v, tt.n, got, want)
 		}
-		if l := prefixedIntLen(tt.n, tt.v); l != len(want) {
-			t.Errorf("prefixedIntLen(%d, %d) = %d, want %d", tt.n, tt.v, l, len(want))
-		}
 		v, n, err := parsePrefixedInt(append(want, 0xaa), tt.n)
 		if err != nil || v != tt.v || n != len(want) {
 			t.Errorf("parse %x N=%d = %d, %d, %v; want %d, %d", want, tt.n, v, n, err, tt.v, len(want))

@@ -2,7 +2,6 @@ package http3
 
 import (
 	"context"
-	"errors"
 	"log"
 	"net/http"
 	"sync"
@@ -217,7 +216,3 @@ func (s *Server) logf(format string, args ...any) {
 		log.Printf(format, args...)
 	}
 }
-
-// errServerStopping is the cause of a connection's context when the server
-// closes it.
-var errServerStopping = errors.New("http3: server stopping")

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
 // blobHandler serves /blob/N: N pseudo-random bytes, the same for every
@@ -414,5 +416,58 @@ func TestRequestContextCanceled(t *testing.T) {
 	err = <-handlerDone
 	if !errors.Is(err, &Error{Code: ErrCodeRequestCancelled}) {
 		t.Errorf("handler write error %v, want H3_REQUEST_CANCELLED from the client", err)
+	}
+}
+
+// TestShutdownGraceful: Shutdown lets the request in progress finish,
+// whole, then closes the connection with H3_NO_ERROR.
+func TestShutdownGraceful(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	e := newTestEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		w.Write(blob(1 << 20))
+	}))
+	ctx := testContext(t)
+	type result struct {
+		body []byte
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/", nil)
+		resp, err := e.client().Do(req)
+		if err != nil {
+			got <- result{nil, err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- result{b, err}
+	}()
+	<-started
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- e.srv.Shutdown(ctx) }()
+	close(release)
+	r := <-got
+	if r.err != nil || !bytes.Equal(r.body, blob(1<<20)) {
+		t.Fatalf("request during shutdown: %d bytes, %v", len(r.body), r.err)
+	}
+	if err := <-shutdown; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	e.tr.mu.Lock()
+	var ccs []*clientConn
+	for cc := range e.tr.all {
+		ccs = append(ccs, cc)
+	}
+	e.tr.mu.Unlock()
+	for _, cc := range ccs {
+		<-cc.qc.Context().Done()
+		var ae *quic.ApplicationError
+		if cause := context.Cause(cc.qc.Context()); !errors.As(cause, &ae) || ErrCode(ae.Code) != ErrCodeNoError {
+			t.Errorf("client connection ended with %v, want H3_NO_ERROR", cause)
+		}
 	}
 }
