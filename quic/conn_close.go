@@ -147,8 +147,10 @@ func (c *Conn) endStreams(cause error) {
 	if st.closeErr == nil {
 		st.closeErr = cause
 	}
-	c.cancel(st.closeErr)
+	// Fail OpenStream before Context is done, so that no stream opens
+	// once Context says the connection is gone.
 	c.open.fail(st.closeErr)
+	c.cancel(st.closeErr)
 	for _, core := range st.streams.m {
 		core.Abort(st.closeErr)
 	}

@@ -105,6 +105,7 @@ func (ids *connIDs) setServerID(scid []byte) {
 func (ids *connIDs) setPeerResetToken(t [16]byte) {
 	ids.remote[0].token = t
 	ids.remote[0].hasToken = true
+	ids.c.ep.addResetToken(t, ids.c)
 }
 
 // issueUpTo issues IDs until the peer holds as many as it allows (its
@@ -140,6 +141,7 @@ func (ids *connIDs) handleNewConnectionID(f *wire.NewConnectionIDFrame) error {
 		seq: f.Seq, id: append([]byte(nil), f.ConnID...),
 		token: f.ResetToken, hasToken: true,
 	})
+	ids.c.ep.addResetToken(f.ResetToken, ids.c)
 	if f.RetirePriorTo > ids.retirePriorTo {
 		ids.retirePriorTo = f.RetirePriorTo
 		kept := ids.remote[:0]

@@ -38,10 +38,13 @@ type Endpoint struct {
 	ctx    context.Context // cancelled when the endpoint closes
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	conns  map[string]*Conn // by every connection ID that routes to a connection
-	all    map[*Conn]struct{}
-	closed bool
+	mu    sync.Mutex
+	conns map[string]*Conn // by every connection ID that routes to a connection
+	// resetTokens finds the connection a stateless reset is for: a reset
+	// carries no connection ID we issued (RFC 9000 §10.3).
+	resetTokens map[[16]byte]*Conn
+	all         map[*Conn]struct{}
+	closed      bool
 
 	resetLimiter tokenBucket // stateless resets and version negotiation sent
 	tokens       *tokenProtector
@@ -60,10 +63,11 @@ func newEndpoint(network, addr string, config *Config) (*Endpoint, error) {
 // newEndpointOn starts an endpoint on pc, which it owns from then on.
 func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	e := &Endpoint{
-		pc:     pc,
-		config: config.withDefaults(),
-		conns:  make(map[string]*Conn),
-		all:    make(map[*Conn]struct{}),
+		pc:          pc,
+		config:      config.withDefaults(),
+		conns:       make(map[string]*Conn),
+		resetTokens: make(map[[16]byte]*Conn),
+		all:         make(map[*Conn]struct{}),
 	}
 	e.resetLimiter = tokenBucket{rate: 100, burst: 100}
 	if e.config.StatelessResetKey != nil {
@@ -180,6 +184,13 @@ func (e *Endpoint) handleDatagram(d datagram) {
 		return
 	}
 	if !wire.IsLongHeader(d.b[0]) {
+		if c := e.resetTarget(d.b); c != nil {
+			// The connection checks the token and ends (RFC 9000 §10.3.1).
+			if !c.inbox.put(d) {
+				d.release()
+			}
+			return
+		}
 		e.maybeSendStatelessReset(d, dcid)
 		d.release()
 		return
@@ -290,6 +301,25 @@ func (e *Endpoint) handshakeFinished(c *Conn) {
 	e.mu.Unlock()
 }
 
+// addResetToken lets a stateless reset with token t reach c.
+func (e *Endpoint) addResetToken(t [16]byte, c *Conn) {
+	e.mu.Lock()
+	e.resetTokens[t] = c
+	e.mu.Unlock()
+}
+
+// resetTarget returns the connection whose peer's reset token ends d.
+func (e *Endpoint) resetTarget(d []byte) *Conn {
+	if len(d) < 21 {
+		return nil
+	}
+	var t [16]byte
+	copy(t[:], d[len(d)-16:])
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.resetTokens[t]
+}
+
 // addConnID routes id to c; the connection calls it for each connection ID
 // it issues.
 func (e *Endpoint) addConnID(id []byte, c *Conn) {
@@ -317,6 +347,11 @@ func (e *Endpoint) connDone(c *Conn) {
 		}
 	}
 	delete(e.all, c)
+	for t, cc := range e.resetTokens {
+		if cc == c {
+			delete(e.resetTokens, t)
+		}
+	}
 	if c.countsAsHandshake {
 		c.countsAsHandshake = false
 		e.handshaking--

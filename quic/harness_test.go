@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -205,14 +204,4 @@ func hasInitial(d []byte) bool {
 	}
 	h, err := wire.ParseLongHeader(d)
 	return err == nil && h.Type == wire.PacketInitial
-}
-
-// knownBug skips a script that fails because of a bug in the package,
-// unless TSUMUGI_RUN_BUGS is set: then it runs (and fails) so that the
-// fix can be checked. Every use is listed in the test report.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("TSUMUGI_RUN_BUGS") == "" {
-		t.Skip("BUG: " + what)
-	}
 }

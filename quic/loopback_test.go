@@ -47,7 +47,7 @@ func newTestPair(t *testing.T, serverConf, clientConf *Config) (*Listener, *Conn
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
-	t.Cleanup(func() { cc.Close() })
+	t.Cleanup(func() { closeAndWait(cc) })
 	r := <-accepted
 	if r.err != nil {
 		t.Fatalf("Accept: %v", r.err)
@@ -164,7 +164,7 @@ func TestRetryThenNewToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c2.Close()
+	defer closeAndWait(c2)
 	if c2.retried.Load() {
 		t.Fatal("the second connection, with a token, went through a Retry")
 	}
@@ -244,7 +244,7 @@ func TestResumptionAndZeroRTT(t *testing.T) {
 				}
 			}
 			sc.Close()
-			cc.Close()
+			closeAndWait(cc)
 			// First connection: gets a ticket.
 			go accept()
 			c1, err := Dial(ctx, "udp", ln.Addr().String(), tc, nil)
@@ -252,14 +252,14 @@ func TestResumptionAndZeroRTT(t *testing.T) {
 				t.Fatal(err)
 			}
 			request(t, ctx, c1, "one")
-			c1.Close()
+			closeAndWait(c1)
 			// Second connection: resumes, with early data.
 			go accept()
 			c2, err := DialEarly(ctx, "udp", ln.Addr().String(), tc, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c2.Close()
+			defer closeAndWait(c2)
 			request(t, ctx, c2, "two")
 			<-c2.HandshakeComplete()
 			st := c2.ConnectionState()
@@ -422,7 +422,7 @@ func TestNATRebinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cc.Close()
+	defer closeAndWait(cc)
 	sc, err := ln.Accept(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -547,5 +547,16 @@ func TestQlog(t *testing.T) {
 		if !sent || !received || !closed {
 			t.Fatalf("%s: sent %v received %v closed %v", f, sent, received, closed)
 		}
+	}
+}
+
+// closeAndWait closes c and waits until its goroutine, and for a dialed
+// connection its endpoint, are gone: Close returns before the closing
+// period ends, and goleak checks that nothing outlives the tests.
+func closeAndWait(c *Conn) {
+	c.Close()
+	<-c.exited
+	if c.ownsEndpoint {
+		c.ep.Close()
 	}
 }
