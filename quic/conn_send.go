@@ -2,6 +2,7 @@ package quic
 
 import (
 	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 
@@ -237,6 +238,9 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 	st := &c.st
 	l := &st.levels[sp]
 	keys, zeroRTT := st.sealKeys(sp)
+	if sp == sched.AppData && l.nextPN >= st.skipPN {
+		c.skipPacketNumber(l)
+	}
 	p := builtPacket{sp: sp, start: len(buf), lengthOffset: -1, keys: keys, pn: l.nextPN}
 	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
 	dcid := st.cids.peerCurrent()
@@ -323,6 +327,19 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 	// Reserve room for the AEAD tag; Seal writes it there.
 	buf = buf[:len(buf)+aeadOverhead]
 	return buf, p, true
+}
+
+// skipPacketNumber leaves out one 1-RTT packet number now and then, at
+// random intervals: a peer that acknowledges it acknowledges a packet it
+// never received (an "optimistic ACK" to inflate our sending rate), which
+// recovery then treats as PROTOCOL_VIOLATION (RFC 9000 §21.4).
+func (c *Conn) skipPacketNumber(l *level) {
+	st := &c.st
+	if st.skipPN != 0 {
+		st.rec.SkipPacketNumber(sched.AppData, l.nextPN)
+		l.nextPN++
+	}
+	st.skipPN = l.nextPN + 256 + rand.Uint64N(64<<10)
 }
 
 // mayIncreaseFlight reports whether congestion control and pacing let an

@@ -91,6 +91,7 @@ type connState struct {
 	sentAckElicitingSinceRecv bool
 	mtu                       int
 	pmtud                     pmtud
+	skipPN                    uint64 // the next 1-RTT packet number to leave out
 	path                      pathValidation
 	sendBuf                   []byte
 	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
