@@ -26,7 +26,7 @@ type testEnv struct {
 	done  chan error
 }
 
-func newTestEnv(t *testing.T, h http.Handler, configure ...func(*Server)) *testEnv {
+func newTestEnv(t testing.TB, h http.Handler, configure ...func(*Server)) *testEnv {
 	t.Helper()
 	cert, pool, err := certs.Localhost()
 	if err != nil {
@@ -65,7 +65,7 @@ func newTestEnv(t *testing.T, h http.Handler, configure ...func(*Server)) *testE
 
 func (e *testEnv) client() *http.Client { return &http.Client{Transport: e.tr} }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx

@@ -1,6 +1,10 @@
 package http3
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tsumugi-quic/tsumugi/stream"
+)
 
 func TestParsePriority(t *testing.T) {
 	base := defaultPriority
@@ -43,4 +47,41 @@ func TestParsePriority(t *testing.T) {
 	if got, _ := parsePriority("i", priority{6, false}); got != (priority{6, true}) {
 		t.Errorf("over a base: %+v", got)
 	}
+}
+
+// TestPriorityUpdateBookkeeping: PRIORITY_UPDATE frames for requests not
+// yet seen are kept, within a bound, until the request starts; invalid
+// element IDs are H3_ID_ERROR (RFC 9218 §7.2).
+func TestPriorityUpdateBookkeeping(t *testing.T) {
+	sc := newServerConn(&Server{}, nil)
+	for i := range 100 {
+		if err := sc.priorityUpdate(false, uint64(4*i), "u=1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sc.pending) != maxPendingPriorities {
+		t.Fatalf("%d pending, want %d", len(sc.pending), maxPendingPriorities)
+	}
+	var id stream.ID
+	for k := range sc.pending {
+		id = k
+		break
+	}
+	sc.startPriority(id, defaultPriority)
+	if _, ok := sc.pending[id]; ok {
+		t.Fatal("pending priority not consumed")
+	}
+	// An unparsable value is ignored, not an error.
+	if err := sc.priorityUpdate(false, 1000, "u=1,,"); err != nil || len(sc.pending) != maxPendingPriorities-1 {
+		t.Fatalf("bad value: %v, %d pending", err, len(sc.pending))
+	}
+	for _, elem := range []uint64{1, 2, 3, 4*5 + 1} {
+		wantCode(t, sc.priorityUpdate(false, elem, "u=1"), ErrCodeIDError)
+	}
+	wantCode(t, sc.priorityUpdate(true, 0, "u=1"), ErrCodeIDError)
+	sc.controlFrame(frameMaxPushID, varints(3))
+	if err := sc.priorityUpdate(true, 3, "u=1"); err != nil {
+		t.Fatalf("push ID within MAX_PUSH_ID: %v", err)
+	}
+	wantCode(t, sc.priorityUpdate(true, 4, "u=1"), ErrCodeIDError)
 }

@@ -22,8 +22,8 @@ type serverConn struct {
 
 	mu         sync.Mutex
 	active     int                          // requests accepted and not yet done
-	streams    map[stream.ID]*stream.Stream // requests in progress, for PRIORITY_UPDATE
-	pending    map[stream.ID]priority       // PRIORITY_UPDATE for streams not yet seen
+	streams    map[stream.ID]*activeRequest // requests in progress, for PRIORITY_UPDATE
+	pending    map[stream.ID]priority       // PRIORITY_UPDATE not yet applied
 	nextID     stream.ID                    // lowest client request stream ID not yet accepted
 	goAwaySent bool
 	goAwayID   stream.ID     // requests with this ID or above are rejected
@@ -38,12 +38,18 @@ type serverConn struct {
 	reqWG sync.WaitGroup
 }
 
+// activeRequest is a request stream in progress.
+type activeRequest struct {
+	st          *stream.Stream
+	prioApplied bool // its initial priority is set; updates apply at once
+}
+
 func newServerConn(srv *Server, qc *quic.Conn) *serverConn {
 	sc := &serverConn{
 		srv:     srv,
 		qc:      qc,
 		sem:     make(chan struct{}, srv.maxConcurrentHandlers()),
-		streams: make(map[stream.ID]*stream.Stream),
+		streams: make(map[stream.ID]*activeRequest),
 		pending: make(map[stream.ID]priority),
 		drained: make(chan struct{}),
 	}
@@ -107,21 +113,26 @@ func (sc *serverConn) admit(st *stream.Stream) bool {
 		sc.nextID = id + 4
 	}
 	sc.active++
-	sc.streams[id] = st
+	sc.streams[id] = &activeRequest{st: st}
 	return true
 }
 
-// startPriority returns the priority to give a new request stream: a
-// PRIORITY_UPDATE that came before it wins over its header (RFC 9218
-// §7.2), which wins over the default.
-func (sc *serverConn) startPriority(id stream.ID, fromHeader priority) priority {
+// startPriority sets a new request stream's priority: that of a
+// PRIORITY_UPDATE received so far, which overrides the header even when it
+// came first (RFC 9218 §7), else that of the header. Later updates apply
+// at once.
+func (sc *serverConn) startPriority(id stream.ID, fromHeader priority) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if p, ok := sc.pending[id]; ok {
+	p := fromHeader
+	if up, ok := sc.pending[id]; ok {
 		delete(sc.pending, id)
-		return p
+		p = up
 	}
-	return fromHeader
+	if ar := sc.streams[id]; ar != nil {
+		ar.prioApplied = true
+		ar.st.SetPriority(p.urgency, p.incremental)
+	}
 }
 
 // done unregisters a request once its response is complete (or
@@ -231,11 +242,10 @@ func (sc *serverConn) priorityUpdate(push bool, elem uint64, value string) error
 	if !ok {
 		return nil
 	}
-	if st := sc.streams[id]; st != nil {
-		st.SetPriority(p.urgency, p.incremental)
+	if ar := sc.streams[id]; ar != nil && ar.prioApplied {
+		ar.st.SetPriority(p.urgency, p.incremental)
 		return nil
-	}
-	if id < sc.nextID {
+	} else if ar == nil && id < sc.nextID {
 		return nil // already finished
 	}
 	if _, ok := sc.pending[id]; !ok && len(sc.pending) >= maxPendingPriorities {

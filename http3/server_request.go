@@ -42,8 +42,7 @@ func (sc *serverConn) serveRequest(connCtx context.Context, st *stream.Stream) {
 	if vs := fb.header["Priority"]; len(vs) > 0 {
 		prio, _ = parsePriority(strings.Join(vs, ","), defaultPriority)
 	}
-	prio = sc.startPriority(id, prio)
-	st.SetPriority(prio.urgency, prio.incremental)
+	sc.startPriority(id, prio)
 
 	rw := newResponseWriter(sc, st, req)
 	if code, ok := sc.runHandler(rw, req); !ok {
