@@ -21,7 +21,7 @@ import (
 )
 
 // newTestPair starts a listener and dials it, returning both connections.
-func newTestPair(t *testing.T, serverConf, clientConf *Config) (*Listener, *Conn, *Conn) {
+func newTestPair(t testing.TB, serverConf, clientConf *Config) (*Listener, *Conn, *Conn) {
 	t.Helper()
 	cert, pool, err := certs.Localhost()
 	if err != nil {
