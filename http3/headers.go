@@ -220,14 +220,15 @@ func isConnectionSpecific(lower string) bool {
 	return false
 }
 
-// appendHeaderFields appends the regular fields of h to a field section,
-// lowercased. It skips connection-specific fields, those for which skip
-// returns true, and invalid names or values (they could only produce a
-// malformed message).
+// appendHeaderFields appends the regular fields of a response header or a
+// trailer section to a field section, lowercased. It skips
+// connection-specific fields (TE too: only a request header may carry it,
+// RFC 9114 §4.2), those for which skip returns true, and invalid names or
+// values (they could only produce a malformed message).
 func appendHeaderFields(b []byte, h http.Header, skip func(lower string) bool) []byte {
 	for k, vs := range h {
 		name := lowerKey(k)
-		if isConnectionSpecific(name) || (skip != nil && skip(name)) || !validFieldName(name) {
+		if isConnectionSpecific(name) || name == "te" || (skip != nil && skip(name)) || !validFieldName(name) {
 			continue
 		}
 		neverIndex := name == "authorization" || name == "proxy-authorization" || name == "cookie" || name == "set-cookie"

@@ -295,6 +295,7 @@ func TestStatusAndHeaders(t *testing.T) {
 			}
 			w.Header()["X-Set"] = []string{"1", "2"}
 			w.Header().Set("Connection", "close") // must not be sent
+			w.Header().Set("TE", "trailers")      // nor this, in a response
 		}
 	}))
 	c := e.client()
