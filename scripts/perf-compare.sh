@@ -66,7 +66,9 @@ one() {
 		out=""
 	fi
 	if [ -z "$out" ]; then
-		echo "   $workload $stack: FAILED: $(tail -n 3 "$work/stderr" | tr '\n' ' ')" >&2
+		local why
+		why=$(grep -m 1 -iE 'perf:|flag|panic|error' "$work/stderr" || tail -n 3 "$work/stderr")
+		echo "   $workload $stack: FAILED: $(tr '\n' ' ' <<<"$why")" >&2
 		failed=1
 		return
 	fi
@@ -76,10 +78,13 @@ one() {
 
 for workload in $modes; do
 	if ! args "$workload" >/dev/null; then
-		echo "perf-compare: unknown workload $workload" >&2
+		echo "perf-compare: unknown workload $workload (MODES takes: bulk streams handshakes-c1 handshakes-c4 memory)" >&2
 		exit 2
 	fi
-	echo "== $workload: $(args "$workload") $extra, $rounds rounds" >&2
+done
+
+for workload in $modes; do
+	echo "== $workload: $(args "$workload")${extra:+ $extra}, $rounds rounds" >&2
 	for ((r = 1; r <= rounds; r++)); do
 		one "$workload" tsumugi
 		one "$workload" quicgo
@@ -90,7 +95,7 @@ quicgo_version=$(cd bench/quicgo && go list -m -f '{{.Version}}' github.com/quic
 
 # The table. Each row: workload, key, label, direction (ge: more is
 # better, le: less is better, "": no target), target.
-awk -v rounds="$rounds" -v bulk="$bulk_size" -v extra="$extra" -v qv="$quicgo_version" '
+awk -v rounds="$rounds" -v bulk="$bulk_size" -v extra="$extra" -v qv="$quicgo_version" -v modes="$modes" '
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -105,11 +110,12 @@ function median(list,    n, a, i, j, t) {
 function num(v,    x) {
 	if (v == "none") return "n/a"
 	x = v < 0 ? -v : v
-	if (x >= 1000) return sprintf("%.0f", v)
+	if (x >= 1000 || v == int(v)) return sprintf("%.0f", v)
 	if (x >= 1) return sprintf("%.2f", v)
 	return sprintf("%.3g", v)
 }
 function row(w, key, label, dir, target,    o, q, ratio, verdict, tgt) {
+	if (!(w in wanted)) return
 	o = median(vals[w, "tsumugi", key])
 	q = median(vals[w, "quicgo", key])
 	ratio = "n/a"
@@ -136,7 +142,9 @@ function row(w, key, label, dir, target,    o, q, ratio, verdict, tgt) {
 	}
 }
 END {
-	printf "Medians of %d alternating rounds (ours, quic-go %s, ours, ...); bulk %d bytes%s.\n\n", rounds, qv, bulk, extra == "" ? "" : ", flags " extra
+	n = split(modes, m, " ")
+	for (i = 1; i <= n; i++) wanted[m[i]] = 1
+	printf "Medians of %d alternating rounds (ours, quic-go %s, ours, ...)%s%s.\n\n", rounds, qv, ("bulk" in wanted) ? sprintf("; bulk %d bytes", bulk) : "", extra == "" ? "" : "; flags " extra
 	print "| metric | ours | quic-go | ours/quic-go | target | verdict |"
 	print "| --- | ---: | ---: | ---: | --- | --- |"
 	row("bulk", "gbps", "bulk goodput (Gbit/s)", "ge", 1.5)
