@@ -38,6 +38,10 @@ type peerConn interface {
 // peerOptions are the knobs the tests turn on servers and clients.
 type peerOptions struct {
 	maxIncomingStreams int64 // 0: the implementation's default
+
+	// keyUpdateInterval, for Tsumugi only, starts a key update every so
+	// many 1-RTT packets (0: the default).
+	keyUpdateInterval uint64
 }
 
 // impl starts servers and clients of one QUIC implementation.
@@ -86,7 +90,7 @@ func (c oursConn) AcceptStream(ctx context.Context) (peerStream, error) {
 func (c oursConn) Close() error { return c.c.Close() }
 
 func oursConfig(o peerOptions) *quic.Config {
-	return &quic.Config{MaxIncomingStreams: o.maxIncomingStreams}
+	return &quic.Config{MaxIncomingStreams: o.maxIncomingStreams, KeyUpdateInterval: o.keyUpdateInterval}
 }
 
 func listenOurs(t *testing.T, tc *tls.Config, o peerOptions) (string, func(context.Context) (peerConn, error)) {
