@@ -161,3 +161,39 @@ func TestAttackProtocolViolationsWithBystander(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackTinyStreams: a peer opens every stream it may (100
+// bidirectional, 100 unidirectional by default) with one byte each, which
+// the application never reads. Each such stream holds its state and one
+// 16 KiB chunk of receive buffer: the cost of an unread stream is bounded
+// by MaxIncomingStreams + MaxIncomingUniStreams, whatever the data. The
+// test measures it (docs/security.md quotes the figure).
+func TestAttackTinyStreams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		p, sc, ln := tn.peerPair(nil, quictest.DefaultParams())
+		by := startBystander(t, tn, ln, 256<<10, nil)
+		synctest.Wait()
+		before := liveHeap()
+		const perType = defaultMaxIncomingStreams
+		var fs []quictest.Frame
+		for i := range uint64(perType) {
+			fs = append(fs, streamF(4*i, 0, "x", false), streamF(4*i+2, 0, "x", false))
+			if len(fs) == 40 {
+				p.SendFrames(wire.Packet1RTT, fs...)
+				fs = fs[:0]
+			}
+		}
+		synctest.Wait()
+		per := (int64(liveHeap()) - int64(before)) / (2 * perType)
+		t.Logf("%d streams holding one unread byte each: %d bytes of heap per stream", 2*perType, per)
+		if per > 24<<10 {
+			t.Errorf("a stream with one unread byte holds %d bytes", per)
+		}
+		// One more of either type is beyond MAX_STREAMS.
+		p.SendFrames(wire.Packet1RTT, streamF(4*perType, 0, "x", false))
+		expectClose(t, p, false, uint64(wire.StreamLimitError))
+		<-sc.Context().Done()
+		by.wait(t)
+	})
+}
