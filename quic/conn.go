@@ -121,8 +121,10 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 	c.wake.init()
 	c.acceptBidi.init()
 	c.acceptUni.init()
-	c.datagramsIn.init()
-	c.datagramsOut.init()
+	if s.config.EnableDatagrams {
+		c.datagramsIn.init()
+		c.datagramsOut.init()
+	}
 	c.st.init(c, &s)
 	c.open.init(c)
 	return c

@@ -113,8 +113,14 @@ func (c *Conn) closeWith(sendErr, cause error, now time.Time) {
 	f.due = true
 	st.closeFrame = f
 	st.phase = phaseClosing
-	// RFC 9000 §10.2: the closing state lasts three PTOs.
+	// RFC 9000 §10.2: the closing state lasts three PTOs (a SHOULD). A
+	// client whose handshake failed, on a socket of its own, sends its
+	// CONNECTION_CLOSE and stops: nothing it could still answer is worth
+	// seconds of a handshake-sized PTO.
 	st.closeUntil = now.Add(3 * st.rec.PTO())
+	if c.ownsEndpoint && !st.handshakeComplete {
+		st.closeUntil = now
+	}
 	c.endStreams(cause)
 }
 
@@ -139,6 +145,11 @@ func (c *Conn) enterDraining(cause error, now time.Time) {
 	}
 	st.phase = phaseDraining
 	st.closeUntil = now.Add(3 * st.rec.PTO())
+	if c.ownsEndpoint {
+		// Draining sends nothing; it only keeps late packets from being
+		// answered. On a socket of our own, closing the socket does that.
+		st.closeUntil = now
+	}
 }
 
 // endStreams records why the connection ends and wakes everyone waiting.

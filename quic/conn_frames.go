@@ -158,6 +158,7 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			}
 			n = 1
 			c.confirmHandshake()
+			c.maybeReleaseTLS()
 		case ft == wire.FrameTypeDatagram || ft == wire.FrameTypeDatagramLen:
 			var f wire.DatagramFrame
 			f, n, err = wire.ParseDatagramFrame(p)
@@ -233,6 +234,9 @@ func (c *Conn) handleCrypto(sp sched.Space, f *wire.CryptoFrame) error {
 		n := l.cryptoIn.Read(buf[:])
 		if n == 0 {
 			break
+		}
+		if st.tls == nil {
+			continue // the handshake is over and needs nothing more
 		}
 		if err := st.tls.HandleData(tlsLevel(sp), buf[:n]); err != nil {
 			return tlsError(err)

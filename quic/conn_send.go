@@ -38,9 +38,11 @@ func (c *Conn) send(now time.Time) (more bool) {
 		return false
 	case phaseClosing:
 		if st.closeFrame.due {
-			if d := c.appendDatagram(st.sendBuf[:0], now); len(d) > 0 {
+			tb := txPool.Get().(*[]byte)
+			if d := c.appendDatagram((*tb)[:0], now); len(d) > 0 {
 				c.writeDatagram(d, st.remote)
 			}
+			txPool.Put(tb)
 			st.closeFrame.due = false
 			st.closeFrame.lastSent = now
 		}

@@ -30,7 +30,8 @@ type connState struct {
 	phase   phase
 	version uint32
 	remote  netip.AddrPort
-	tls     *tls.QUICConn
+	tls     *tls.QUICConn // nil once the handshake needs no more of it
+	tlsDone bool          // release tls after the current batch of events
 
 	levels [sched.NumSpaces]level
 	app    appKeys // 1-RTT (and key update) keys
@@ -93,7 +94,6 @@ type connState struct {
 	pmtud                     pmtud
 	skipPN                    uint64 // the next 1-RTT packet number to leave out
 	path                      pathValidation
-	sendBuf                   []byte
 	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
 	probes                    [sched.NumSpaces]int
 	pingQueued                [sched.NumSpaces]bool
@@ -140,7 +140,6 @@ func (st *connState) init(c *Conn, s *connSetup) {
 	st.streams.maxIn = [2]uint64{uint64(c.config.MaxIncomingStreams), uint64(c.config.MaxIncomingUniStreams)}
 	st.streams.peerLimit = st.streams.maxIn
 	st.setMTU(c.config.InitialPacketSize)
-	st.sendBuf = make([]byte, 0, maxPacketBufferSize)
 	st.idleTimeout = c.config.MaxIdleTimeout
 	st.flow.init(c.config)
 	for i := range st.levels {

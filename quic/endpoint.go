@@ -47,8 +47,9 @@ type Endpoint struct {
 	closed      bool
 
 	resetLimiter tokenBucket // stateless resets and version negotiation sent
-	tokens       *tokenProtector
-	handshaking  int // server connections whose handshake is in progress (under mu)
+	tokensOnce   sync.Once
+	tokenKeys    *tokenProtector // made on first use: only servers issue tokens
+	handshaking  int             // server connections whose handshake is in progress (under mu)
 }
 
 // newEndpoint starts an endpoint on a socket bound to addr.
@@ -75,9 +76,6 @@ func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	} else {
 		rand.Read(e.resetKey[:])
 	}
-	var tk [32]byte
-	rand.Read(tk[:])
-	e.tokens = newTokenProtector(tk)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
 	if bc, ok := pc.(batchConn); ok {
@@ -111,27 +109,39 @@ func (e *Endpoint) readLoop() error {
 }
 
 // readBatchSize is how many reads one batched system call may return.
-const readBatchSize = 8
+const readBatchSize = 4
 
 // readBatchLoop reads with recvmmsg and GRO: each message may hold a train
-// of datagrams, which share the buffer by reference counting.
+// of datagrams, which share the buffer by reference counting. It takes
+// its buffers only once the socket is readable and gives back the unused
+// ones after each read, so an idle endpoint holds none.
 func (e *Endpoint) readBatchLoop() error {
 	large := e.bc.Features().GRO
 	msgs := make([]udpio.Message, readBatchSize)
 	bufs := make([]*rxBuf, readBatchSize)
+	// batch adapts how many buffers a read takes: one while traffic is
+	// light, up to readBatchSize while reads keep filling them all.
+	batch := 1
 	for {
-		for i := range msgs {
+		if err := e.bc.WaitReadable(); err != nil {
+			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			continue
+		}
+		for i := range batch {
 			if bufs[i] == nil {
 				bufs[i] = getRxBuf(large)
 			}
 			msgs[i] = udpio.Message{Buf: bufs[i].b}
 		}
-		n, err := e.bc.ReadBatch(msgs)
+		n, err := e.bc.ReadBatch(msgs[:batch])
 		if err != nil {
+			for i, rb := range bufs {
+				rb.unref()
+				bufs[i] = nil
+			}
 			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				for _, rb := range bufs {
-					rb.unref()
-				}
 				return nil
 			}
 			continue
@@ -154,6 +164,19 @@ func (e *Endpoint) readBatchLoop() error {
 				e.handleDatagram(datagram{rb: rb, b: seg, addr: addr, ecn: m.ECN})
 			}
 			rb.unref()
+		}
+		for i, rb := range bufs {
+			if rb != nil {
+				rb.unref()
+				bufs[i] = nil
+			}
+		}
+		clear(msgs) // hold no buffer while waiting for the next datagram
+		switch {
+		case n == batch && batch < readBatchSize:
+			batch *= 2
+		case n < batch/2:
+			batch = max(batch/2, 1)
 		}
 	}
 }
@@ -243,7 +266,7 @@ func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
 	}
 	if len(hdr.Token) > 0 {
 		// An invalid token is treated as no token (RFC 9000 §8.1.3).
-		if t, err := e.tokens.open(hdr.Token, d.addr, now); err == nil {
+		if t, err := e.tokens().open(hdr.Token, d.addr, now); err == nil {
 			switch {
 			case t.kind == tokenNewToken:
 				s.validated = true
@@ -285,10 +308,21 @@ func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
 func (e *Endpoint) sendRetry(d datagram, hdr *wire.LongHeader, now time.Time) {
 	scid := make([]byte, e.config.ConnectionIDLength)
 	rand.Read(scid)
-	tok := e.tokens.seal(token{kind: tokenRetry, issued: now, odcid: hdr.DstConnID, retrySCI: scid}, d.addr)
+	tok := e.tokens().seal(token{kind: tokenRetry, issued: now, odcid: hdr.DstConnID, retrySCI: scid}, d.addr)
 	var buf [512]byte
 	pkt := wire.AppendRetry(buf[:0], hdr.Version, hdr.SrcConnID, scid, tok, hdr.DstConnID)
 	e.writeTo(pkt, d.addr)
+}
+
+// tokens returns the endpoint's token protector, with a random key made on
+// first use.
+func (e *Endpoint) tokens() *tokenProtector {
+	e.tokensOnce.Do(func() {
+		var k [32]byte
+		rand.Read(k[:])
+		e.tokenKeys = newTokenProtector(k)
+	})
+	return e.tokenKeys
 }
 
 // handshakeFinished: a server connection's handshake completed or failed.

@@ -71,6 +71,10 @@ func (st *connState) localParams() wire.TransportParameters {
 // the peer's transport parameters, completion.
 func (c *Conn) handleTLSEvents() error {
 	st := &c.st
+	if st.tls == nil {
+		return nil
+	}
+	defer c.maybeReleaseTLS()
 	for {
 		ev := st.tls.NextEvent()
 		switch ev.Kind {
@@ -108,6 +112,18 @@ func (c *Conn) handleTLSEvents() error {
 		case tls.QUICRejectedEarlyData:
 			c.onZeroRTTRejected(st.now)
 		}
+	}
+}
+
+// maybeReleaseTLS drops the TLS connection once the handshake needs no more
+// of it (a server after its session ticket, a client after storing one or
+// without a session cache): its buffers and transcript are a large part of
+// an idle connection's memory.
+func (c *Conn) maybeReleaseTLS() {
+	st := &c.st
+	if st.tlsDone && st.tls != nil {
+		st.tls.Close()
+		st.tls = nil
 	}
 }
 
@@ -243,7 +259,7 @@ func (c *Conn) onHandshakeComplete() error {
 		c.ep.handshakeFinished(c)
 		st.control.handshakeDone = true
 		// A token for the client's next connection (RFC 9000 §8.1.3).
-		st.control.newToken = c.ep.tokens.seal(token{kind: tokenNewToken, issued: st.now}, st.remote)
+		st.control.newToken = c.ep.tokens().seal(token{kind: tokenNewToken, issued: st.now}, st.remote)
 		c.confirmHandshake()
 		if l := c.ep.listener; l == nil || !l.enqueue(c) {
 			return errServerBusy
@@ -252,6 +268,8 @@ func (c *Conn) onHandshakeComplete() error {
 		if err := c.sendSessionTicket(); err != nil {
 			return tlsError(err)
 		}
+		// A server needs nothing more from TLS once its ticket is out.
+		st.tlsDone = true
 	}
 	return nil
 }
@@ -265,6 +283,10 @@ func (c *Conn) confirmHandshake() {
 	}
 	st.handshakeConfirm = true
 	st.app.zeroOpen = nil
+	if c.isClient && c.tlsConf.ClientSessionCache == nil {
+		// No session cache: tickets would be dropped anyway.
+		st.tlsDone = true
+	}
 	st.pmtud.init(st.mtu, c.pmtudLimit())
 	st.rec.SetHandshakeConfirmed()
 	c.discardLevel(sched.Handshake)

@@ -118,7 +118,9 @@ func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int,
 	l := &st.levels[sched.AppData]
 	p := builtPacket{sp: sched.AppData, pt: wire.Packet1RTT, lengthOffset: -1, keys: st.app.seal, pn: l.nextPN}
 	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
-	buf := st.sendBuf[:0]
+	tb := txPool.Get().(*[]byte)
+	defer txPool.Put(tb)
+	buf := (*tb)[:0]
 	buf = wire.AppendShortHeader(buf, st.cids.peerCurrent(), p.pnLen, st.app.sendPhase, false)
 	p.pnOffset = len(buf)
 	buf = wire.AppendPacketNumber(buf, p.pn, p.pnLen)

@@ -14,6 +14,7 @@ import (
 type batchConn interface {
 	packetConn
 	ReadBatch(msgs []udpio.Message) (int, error)
+	WaitReadable() error
 	WriteGSO(buf []byte, segSize int, addr netip.AddrPort, ecn uint8) error
 	Features() udpio.Features
 }

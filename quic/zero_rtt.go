@@ -113,6 +113,7 @@ func (c *Conn) onStoreSession(ss *tls.SessionState) error {
 	if st.havePeerParams {
 		ss.Extra = append(ss.Extra, rememberParams(st.version, &st.peerParams).encode(extraClientParams))
 	}
+	st.tlsDone = true // one ticket is enough for the next connection
 	return st.tls.StoreSession(ss)
 }
 

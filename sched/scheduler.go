@@ -31,7 +31,7 @@ type Scheduler struct {
 
 	ctrl   fifo // streams with control frames pending
 	retx   fifo // streams with lost data to re-send
-	levels [numLevels]level
+	levels *[numLevels]level // made when a stream first has new data: idle connections hold none
 	mask   uint8 // bit u set when levels[u] has a stream with new data
 
 	// unlimited stands in for a nil Packet.Credit; spare receives what
@@ -49,13 +49,18 @@ func New(cfg Config) *Scheduler {
 	}
 	s.ctrl.k = qCtrl
 	s.retx.k = qRetx
+	return s
+}
+
+// makeLevels allocates the per-urgency queues.
+func (s *Scheduler) makeLevels() {
+	s.levels = new([numLevels]level)
 	for u := range s.levels {
 		g := &s.levels[u].grp
 		g.group = true
 		g.urgency = uint8(u)
 		g.heapIdx = -1
 	}
-	return s
 }
 
 // node returns src's node, making one if src has none.
@@ -180,6 +185,9 @@ func (s *Scheduler) reprioritize(n *node, urgency uint8, incremental bool) {
 
 // linkNew queues n for new data at its priority.
 func (s *Scheduler) linkNew(n *node) {
+	if s.levels == nil {
+		s.makeLevels()
+	}
 	lv := &s.levels[n.urgency]
 	if n.incremental {
 		lv.ringAdd(n)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -46,6 +49,8 @@ type perfOptions struct {
 	streams     int
 	proc        bool
 	withMetrics bool
+	cpuProfile  string
+	memProfile  string
 }
 
 // perfIdleTimeout keeps perf's idle connections up for the whole run.
@@ -70,6 +75,8 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.streams, "streams", 1000, "memory: open streams")
 	fs.BoolVar(&o.proc, "proc", false, "run the server in a child process")
 	fs.BoolVar(&o.withMetrics, "metrics", false, "attach a metrics Collector on both sides (to measure its cost)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file`")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of this process to `file` at the end")
 	if code, stop := parseFlags(fs, args); stop {
 		return code
 	}
@@ -91,13 +98,45 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tsumugi perf: -n, -c and -streams must be positive, -size between 0 and %d\n", int64(maxSynthSize))
 		return 2
 	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tsumugi perf: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	heapProfile = o.memProfile
+	if heapProfile != "" {
+		runtime.MemProfileRate = 1 // every allocation, for exact figures
+	}
 	line, err := perf(ctx, o)
+	if o.mode != "memory" {
+		writeHeapProfile()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tsumugi perf: %s: %v\n", o.mode, err)
 		return 1
 	}
 	fmt.Fprintln(stdout, line)
 	return 0
+}
+
+// heapProfile is where -memprofile writes: at the end of a run, or for
+// -mode memory while the idle connections are held.
+var heapProfile string
+
+func writeHeapProfile() {
+	if heapProfile == "" {
+		return
+	}
+	if f, err := os.Create(heapProfile); err == nil {
+		runtime.GC()
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 }
 
 // perf runs one measurement and returns its RESULT line.

@@ -174,6 +174,7 @@ func (cl *perfClient) memory(ctx context.Context, n, m int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	writeHeapProfile()
 
 	streams := make([]*stream.Stream, 0, m)
 	for range m {

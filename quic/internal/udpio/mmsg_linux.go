@@ -13,7 +13,7 @@ import (
 // recvBatch and sendBatch bound the datagrams one recvmmsg or sendmmsg
 // handles; larger batches are split.
 const (
-	recvBatch = 64
+	recvBatch = 4
 	sendBatch = 64
 )
 
@@ -309,3 +309,15 @@ func (c *Conn) writeWith(s *sendScratch, msgs []OutMessage) (int, error) {
 // errFamily is returned for a destination the socket's address family
 // cannot reach (an IPv6 address on an IPv4 socket).
 var errFamily = os.NewSyscallError("sendmmsg", syscall.EAFNOSUPPORT)
+
+// waitReadable returns once a datagram is queued on the socket: it peeks
+// (MSG_PEEK, nothing is consumed) and lets the runtime poller wait while
+// the socket is empty.
+func (c *Conn) waitReadable() error {
+	var b [1]byte
+	return c.rc.Read(func(fd uintptr) bool {
+		_, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+			unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+		return errno != unix.EAGAIN && errno != unix.EWOULDBLOCK
+	})
+}

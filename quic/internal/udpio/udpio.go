@@ -226,6 +226,17 @@ func (c *Conn) ReadBatch(msgs []Message) (n int, err error) {
 	return c.readOne(msgs)
 }
 
+// WaitReadable blocks until a datagram can be read (or the Conn closes),
+// without reading it. A reader that waits here first, then takes its
+// buffers and calls ReadBatch, holds no buffer while the socket is idle.
+// On the portable path (no batching) it returns at once.
+func (c *Conn) WaitReadable() error {
+	if !c.feat.Batch {
+		return nil
+	}
+	return c.waitReadable()
+}
+
 // WriteBatch sends every message in order and returns how many went out
 // whole. After an error, msgs[n] may have been sent in part if it was a
 // train of several datagrams.
