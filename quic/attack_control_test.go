@@ -408,3 +408,37 @@ func TestAttackPingStorm(t *testing.T) {
 		by.wait(t)
 	})
 }
+
+// TestAttackDatagramFlood: with DATAGRAM frames negotiated (RFC 9221), a
+// peer sends a thousand the application does not read. At most
+// maxDatagramQueue wait (the rest are dropped: datagrams are unreliable,
+// but still acknowledged, §5.2), the connection stays up, and the
+// application then reads the queued ones and no more.
+func TestAttackDatagramFlood(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		params := quictest.DefaultParams()
+		params.MaxDatagramFrameSize, params.HasMaxDatagramFrameSize = 1200, true
+		p, _, sc, ln := attackPair(t, tn, &Config{EnableDatagrams: true}, params)
+		by := startBystander(t, tn, ln, 256<<10, nil)
+		payload := make([]byte, 1000)
+		flood(t, p, wire.Packet1RTT, 1000, 50, func(i int) []quictest.Frame {
+			return []quictest.Frame{&quictest.DatagramFrame{Data: payload}}
+		})
+		if err := sc.Context().Err(); err != nil {
+			t.Fatalf("connection ended: %v", context.Cause(sc.Context()))
+		}
+		queued := 0
+		for {
+			if _, err := sc.ReceiveDatagram(shortCtx(t, time.Millisecond)); err != nil {
+				break
+			}
+			queued++
+		}
+		t.Logf("1000 DATAGRAM frames unread: %d queued", queued)
+		if queued != maxDatagramQueue {
+			t.Errorf("%d datagrams queued, want maxDatagramQueue %d", queued, maxDatagramQueue)
+		}
+		by.wait(t)
+	})
+}

@@ -12,7 +12,8 @@ import (
 )
 
 // FuzzConnDatagrams feeds fuzzed input to one of our server's connections
-// after a real handshake with a scripted client, inside a synctest bubble.
+// after a real handshake with a scripted client (DATAGRAM frames
+// negotiated both ways), inside a synctest bubble.
 // The input is a sequence of records, each an operation byte, a length
 // byte and that many bytes:
 //
@@ -52,6 +53,7 @@ func FuzzConnDatagrams(f *testing.F) {
 	f.Add(append([]byte{3, 200}, rec(0, frames(&wire.PingFrame{}))...))
 	f.Add(rec(1, []byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}))
 	f.Add(rec(2, frames(&wire.PingFrame{})))
+	f.Add(rec(0, frames(&quictest.DatagramFrame{Data: []byte("dgram")}, &quictest.DatagramFrame{Data: []byte("more")})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		synctest.Test(t, func(t *testing.T) {
 			fuzzConn(t, data)
@@ -61,7 +63,9 @@ func FuzzConnDatagrams(f *testing.F) {
 
 func fuzzConn(t *testing.T, data []byte) {
 	tn := newTestNet(t)
-	p, pc, sc, _ := attackPair(t, tn, nil, quictest.DefaultParams())
+	params := quictest.DefaultParams()
+	params.MaxDatagramFrameSize, params.HasMaxDatagramFrameSize = 1200, true
+	p, pc, sc, _ := attackPair(t, tn, &Config{EnableDatagrams: true}, params)
 	for len(data) >= 2 {
 		op, n := data[0], int(data[1])
 		if op%4 == 3 {
