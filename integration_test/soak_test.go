@@ -142,7 +142,7 @@ func TestSoak(t *testing.T) {
 	}
 	cs := make([]*quic.Conn, conns)
 	for i := range cs {
-		c, err := quic.Dial(ctx, "udp", px.addr(), ctc, nil)
+		c, err := clientEndpoint(t, stc).Dial(ctx, px.addr(), ctc)
 		if err != nil {
 			t.Fatalf("dial %d: %v", i, err)
 		}

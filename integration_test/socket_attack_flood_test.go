@@ -95,7 +95,7 @@ func TestAttackInitialFlood(t *testing.T) {
 			a.send(d, addr)
 		}
 	}
-	waitBystander(t, bystander(ctx, addr, ctc, 2<<20, 1))
+	waitBystander(t, bystander(t, ctx, addr, stc, ctc, 2<<20, 1))
 	time.Sleep(3 * time.Second) // retransmissions, then the handshake timeout
 	retried, answered, worst := 0, 0, 0.0
 	for i, a := range attackers {
@@ -117,7 +117,7 @@ func TestAttackInitialFlood(t *testing.T) {
 	if retried == 0 {
 		t.Error("no Retry above RetryThreshold")
 	}
-	waitBystander(t, bystander(ctx, addr, ctc, 2<<20, 2))
+	waitBystander(t, bystander(t, ctx, addr, stc, ctc, 2<<20, 2))
 }
 
 // TestAttackStatelessResetRate: three thousand short-header datagrams for
@@ -130,7 +130,7 @@ func TestAttackStatelessResetRate(t *testing.T) {
 	_, addr := attackServer(t, stc, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	done := bystander(ctx, addr, ctc, 2<<20, 1)
+	done := bystander(t, ctx, addr, stc, ctc, 2<<20, 1)
 	a := newAttacker(t, 7, true)
 	const n, size = 3000, 60
 	start := time.Now()

@@ -68,7 +68,7 @@ func TestAttackGarbageDatagrams(t *testing.T) {
 	_, addr := attackServer(t, stc, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	done := bystander(ctx, addr, ctc, 8<<20, 1)
+	done := bystander(t, ctx, addr, stc, ctc, 8<<20, 1)
 	attackers := make([]*attacker, 32)
 	for i := range attackers {
 		attackers[i] = newAttacker(t, byte(10+i), false)
@@ -102,5 +102,5 @@ func TestAttackGarbageDatagrams(t *testing.T) {
 		}
 	}
 	t.Logf("%d garbage datagrams (%d bytes) from %d addresses: %d bytes answered", n, totalSent, len(attackers), totalBack)
-	waitBystander(t, bystander(ctx, addr, ctc, 1<<20, 2))
+	waitBystander(t, bystander(t, ctx, addr, stc, ctc, 1<<20, 2))
 }

@@ -51,13 +51,30 @@ func attackServer(t *testing.T, tc *tls.Config, conf *quic.Config) (*quic.Listen
 	return ln, ln.Addr().(*net.UDPAddr).AddrPort()
 }
 
+// clientEndpoint returns an endpoint on a socket of its own to dial from.
+// Unlike quic.Dial's, it is closed when the test ends, and closing it waits
+// for its connections (without a closing period): goleak then finds no
+// connection still lingering in its closing period. stc is a server
+// configuration (a listener needs a certificate even if nobody dials it).
+func clientEndpoint(t *testing.T, stc *tls.Config) *quic.Listener {
+	t.Helper()
+	ln, err := quic.Listen("udp", "127.0.0.1:0", stc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
 // bystander fetches size bytes (seed) from the server at addr on a
 // connection of its own and checks every byte; the error arrives on the
 // returned channel.
-func bystander(ctx context.Context, addr netip.AddrPort, tc *tls.Config, size, seed uint64) <-chan error {
+func bystander(t *testing.T, ctx context.Context, addr netip.AddrPort, stc, ctc *tls.Config, size, seed uint64) <-chan error {
+	t.Helper()
+	from := clientEndpoint(t, stc)
 	done := make(chan error, 1)
 	go func() {
-		c, err := quic.Dial(ctx, "udp", addr.String(), tc, nil)
+		c, err := from.Dial(ctx, addr.String(), ctc)
 		if err != nil {
 			done <- fmt.Errorf("bystander dial: %w", err)
 			return

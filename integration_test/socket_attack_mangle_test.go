@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
 // mangler is an on-path attacker between one client and the server: it
@@ -124,8 +122,8 @@ func TestAttackMangledPackets(t *testing.T) {
 	m := newMangler(t, addr, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	done := bystander(ctx, addr, ctc, 4<<20, 1)
-	c, err := quic.Dial(ctx, "udp", m.addr().String(), ctc, nil)
+	done := bystander(t, ctx, addr, stc, ctc, 4<<20, 1)
+	c, err := clientEndpoint(t, stc).Dial(ctx, m.addr().String(), ctc)
 	if err != nil {
 		t.Fatalf("dial through the mangler: %v", err)
 	}
