@@ -23,6 +23,7 @@ import (
 //
 // Other knobs: TSUMUGI_SOAK_CONNS (100), TSUMUGI_SOAK_STREAMS (streams in
 // flight per connection, 100), TSUMUGI_SOAK_LOSS (per direction, 0.01),
+// TSUMUGI_SOAK_MAXSIZE (largest payload of a stream, 64 KiB),
 // TSUMUGI_SOAK_INTERVAL (between samples, 5s).
 
 // soakEnv reads an environment knob, or def.
@@ -99,7 +100,7 @@ func trend(xs, ys []float64) (mean, growth float64) {
 // TestSoak runs TSUMUGI_SOAK_CONNS connections with TSUMUGI_SOAK_STREAMS
 // streams in flight each through the impairment proxy at 1% loss each
 // way, for TSUMUGI_SOAK_DURATION. Every stream fetches or echoes a payload
-// of up to 256 KiB whose SHA-256 is checked. Every few seconds it samples
+// of up to TSUMUGI_SOAK_MAXSIZE whose SHA-256 is checked. Every few seconds it samples
 // the live heap and the goroutine count; after a warm-up of a fifth of the
 // run, neither may trend upwards: the least-squares line over the samples
 // may not grow by more than a quarter of the mean heap (or 32 MiB) nor by
@@ -113,7 +114,10 @@ func TestSoak(t *testing.T) {
 	conns := soakEnv(t, "TSUMUGI_SOAK_CONNS", 100, strconv.Atoi)
 	streams := soakEnv(t, "TSUMUGI_SOAK_STREAMS", 100, strconv.Atoi)
 	loss := soakEnv(t, "TSUMUGI_SOAK_LOSS", 0.01, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
-	const opTimeout = 2 * time.Minute
+	maxSize := soakEnv(t, "TSUMUGI_SOAK_MAXSIZE", 64<<10, strconv.Atoi)
+	// With 10,000 streams in flight on a small machine an operation can
+	// take a while; a stall is what this catches.
+	const opTimeout = 5 * time.Minute
 	if dl, ok := t.Deadline(); ok && time.Until(dl) < duration+opTimeout+time.Minute {
 		t.Fatalf("the test deadline is %v away: run with -timeout above %v", time.Until(dl).Round(time.Second), duration+opTimeout+time.Minute)
 	}
@@ -155,7 +159,7 @@ func TestSoak(t *testing.T) {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(j)))
 				for n := uint64(0); !stop.Load(); n++ {
-					size := uint64(1 + rng.IntN(256<<10))
+					size := uint64(1 + rng.IntN(maxSize))
 					seed := uint64(i)<<40 | uint64(j)<<20 | n
 					var err error
 					if n%2 == 0 {
