@@ -27,12 +27,12 @@ func (r Role) String() string {
 type DropReason uint8
 
 const (
-	DropHeader   DropReason = iota // malformed or unparsable header
-	DropDecrypt                    // failed to decrypt (or no keys for it)
-	DropNoKeys                     // keys not yet available or discarded
-	DropAddress                    // from an unexpected address
-	DropQueue                      // the connection's receive queue was full
-	DropUnknown                    // no connection for it
+	DropHeader  DropReason = iota // malformed or unparsable header
+	DropDecrypt                   // failed to decrypt (or no keys for it)
+	DropNoKeys                    // keys not yet available or discarded
+	DropAddress                   // from an unexpected address
+	DropQueue                     // the connection's receive queue was full
+	DropUnknown                   // no connection for it
 	numDropReasons
 )
 
@@ -73,6 +73,7 @@ type Conn struct {
 	StreamsClosed [4]atomic.Uint64
 	StreamsReset  atomic.Uint64 // RESET_STREAM received
 	Migrations    atomic.Uint64 // the peer moved to a new address
+	KeyUpdates    atomic.Uint64 // 1-RTT key updates (RFC 9001 §6), either side starting
 
 	BlockedSent     atomic.Uint64 // DATA_BLOCKED / STREAM_DATA_BLOCKED / STREAMS_BLOCKED we sent
 	BlockedReceived atomic.Uint64 // the same, received from the peer
@@ -139,6 +140,9 @@ func (m *Conn) StreamOpened(typ uint8) { m.StreamsOpened[typ&3].Add(1) }
 
 // StreamClosed counts a stream whose both halves finished.
 func (m *Conn) StreamClosed(typ uint8) { m.StreamsClosed[typ&3].Add(1) }
+
+// KeyUpdated records the number of key updates so far.
+func (m *Conn) KeyUpdated(n uint64) { m.KeyUpdates.Store(n) }
 
 // PathChanged counts a migration of the peer to a new address.
 func (m *Conn) PathChanged() { m.Migrations.Add(1) }

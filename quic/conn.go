@@ -43,9 +43,10 @@ type Conn struct {
 	used0RTT bool
 
 	remoteAddr atomic.Pointer[net.UDPAddr]
-	srtt       atomic.Int64 // smoothed RTT in ns, for stream window tuning
-	retried    atomic.Bool  // client: the server sent a Retry (for tests and qlog)
-	ecnMarking atomic.Bool  // our packets carry ECT(0) and the peer's counts validate
+	srtt       atomic.Int64  // smoothed RTT in ns, for stream window tuning
+	retried    atomic.Bool   // client: the server sent a Retry (for tests and qlog)
+	ecnMarking atomic.Bool   // our packets carry ECT(0) and the peer's counts validate
+	spurious   atomic.Uint64 // losses that turned out spurious
 
 	inbox *inbox
 	wake  wakeQueue

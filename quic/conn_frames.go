@@ -206,6 +206,7 @@ func (c *Conn) handleAck(sp sched.Space, f *wire.AckFrame, now time.Time) error 
 	}
 	c.srtt.Store(int64(st.rec.SmoothedRTT()))
 	c.ecnMarking.Store(st.rec.ECNMarking())
+	c.spurious.Store(st.rec.SpuriousLosses())
 	st.metrics.RecoveryState(st.rec.SmoothedRTT(), st.rec.MinRTT(), st.rec.CongestionWindow())
 	st.traceRecovery()
 	if c.isClient && sp == sched.Handshake {

@@ -213,6 +213,7 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 	}
 	if next {
 		st.app.rotate(pn, now, 3*st.rec.PTO())
+		st.metrics.KeyUpdated(st.app.generation)
 	} else {
 		st.app.opened(pn)
 	}

@@ -194,6 +194,7 @@ func (c *Conn) appendDatagram(dst []byte, now time.Time) []byte {
 	}
 	if st.phase < phaseClosing {
 		st.app.maybeInitiate(c.config.KeyUpdateInterval, st.handshakeConfirm)
+		st.metrics.KeyUpdated(st.app.generation)
 	}
 	return buf
 }

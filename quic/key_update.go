@@ -21,6 +21,7 @@ type appKeys struct {
 	prevUntil  time.Time
 
 	sendPhase, recvPhase bool
+	generation           uint64 // key updates so far (sending keys)
 	sentInPhase          uint64 // packets sent under the current sending keys
 	firstSentInPhase     uint64 // packet number of the first of them
 	ackedInPhase         bool   // one of them was acknowledged (§6.1)
@@ -62,6 +63,7 @@ func (k *appKeys) maybeInitiate(interval uint64, confirmed bool) {
 	}
 	k.seal = k.seal.Next()
 	k.sendPhase = !k.sendPhase
+	k.generation++
 	k.sentInPhase, k.ackedInPhase = 0, false
 }
 
@@ -102,6 +104,7 @@ func (k *appKeys) rotate(pn uint64, now time.Time, keepOld time.Duration) {
 	if k.sendPhase != k.recvPhase {
 		k.seal = k.seal.Next()
 		k.sendPhase = k.recvPhase
+		k.generation++
 		k.sentInPhase, k.ackedInPhase = 0, false
 	}
 }

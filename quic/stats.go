@@ -22,6 +22,8 @@ type Stats struct {
 	StreamsOpened    [4]uint64 // by stream.Type
 	StreamsClosed    [4]uint64
 	StreamsReset     uint64 // RESET_STREAM received
+	KeyUpdates       uint64 // 1-RTT key updates, started by either side
+	SpuriousLosses   uint64 // packets declared lost, then acknowledged after all
 	SmoothedRTT      time.Duration
 	MinRTT           time.Duration
 	CongestionWindow int
@@ -44,6 +46,8 @@ func (c *Conn) Stats() Stats {
 		BytesRetransmit:  m.BytesRetrans.Load(),
 		DatagramsSent:    m.Datagrams.Load(),
 		StreamsReset:     m.StreamsReset.Load(),
+		KeyUpdates:       m.KeyUpdates.Load(),
+		SpuriousLosses:   c.spurious.Load(),
 		SmoothedRTT:      time.Duration(m.SmoothedRTT.Load()),
 		MinRTT:           time.Duration(m.MinRTT.Load()),
 		CongestionWindow: int(m.CongWindow.Load()),

@@ -101,6 +101,7 @@ func (r *Recovery) OnAckReceived(space sched.Space, ack *wire.AckFrame, ackDelay
 		r.peerValidated = true
 	}
 	priorInFlight := r.bytesInFlight
+	r.checkSpurious(s, ack)
 
 	// DetectAndRemoveAckedPackets: walk the ranges from the lowest, so that
 	// r.acked comes out in packet number order.

@@ -17,7 +17,7 @@ func (r *Recovery) detectLost(space sched.Space, t time.Duration) {
 	if !s.hasAcked {
 		return
 	}
-	lossDelay := r.rtt.LossDelay()
+	lossDelay := r.lossDelay()
 	lostSendTime := t - lossDelay
 	for i := 0; i < s.sent.len(); i++ {
 		slot := s.sent.at(i)
@@ -28,7 +28,8 @@ func (r *Recovery) detectLost(space sched.Space, t time.Duration) {
 			continue
 		}
 		sent := time.Duration(slot.rec.SentTime)
-		if sent <= lostSendTime || s.largestAcked-slot.pn >= packetThreshold {
+		if sent <= lostSendTime || s.largestAcked-slot.pn >= r.packetThreshold {
+			s.lost.add(slot.pn, s.largestAcked-slot.pn)
 			r.lost = append(r.lost, s.sent.take(i))
 			continue
 		}

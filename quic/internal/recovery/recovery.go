@@ -56,6 +56,8 @@ type spaceState struct {
 	ackElicitingInFlight int
 	discarded            bool
 
+	lost lostRing // packets declared lost lately, to spot spurious losses
+
 	skipped  [skipRing]uint64
 	nSkipped int
 	skipNext int
@@ -107,6 +109,11 @@ type Recovery struct {
 
 	ecn ecnState
 
+	// Adaptive loss thresholds (reordering.go).
+	packetThreshold  uint64
+	timeThresholdNum int64
+	spuriousLosses   uint64
+
 	onAcked, onLost, onDiscarded func(*sched.Record)
 
 	// Scratch lists reused by every ACK and timeout: no allocation once
@@ -120,17 +127,19 @@ type Recovery struct {
 func New(cfg Config, now time.Time) *Recovery {
 	mss := clampDatagramSize(cfg.MaxDatagramSize)
 	r := &Recovery{
-		base:            now,
-		rtt:             NewRTTStats(cfg.InitialRTT),
-		alg:             cfg.Congestion,
-		cc:              NewController(cfg.Congestion, mss),
-		pacer:           NewPacer(now, mss, cfg.PacingBurst),
-		mss:             mss,
-		peerMaxAckDelay: DefaultPeerMaxAckDelay,
-		peerValidated:   cfg.IsServer,
-		onAcked:         cfg.OnAcked,
-		onLost:          cfg.OnLost,
-		onDiscarded:     cfg.OnDiscarded,
+		base:             now,
+		packetThreshold:  packetThreshold,
+		timeThresholdNum: timeThresholdNum,
+		rtt:              NewRTTStats(cfg.InitialRTT),
+		alg:              cfg.Congestion,
+		cc:               NewController(cfg.Congestion, mss),
+		pacer:            NewPacer(now, mss, cfg.PacingBurst),
+		mss:              mss,
+		peerMaxAckDelay:  DefaultPeerMaxAckDelay,
+		peerValidated:    cfg.IsServer,
+		onAcked:          cfg.OnAcked,
+		onLost:           cfg.OnLost,
+		onDiscarded:      cfg.OnDiscarded,
 	}
 	if cfg.ECN {
 		r.ecn = ecnTesting
