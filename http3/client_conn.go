@@ -45,7 +45,8 @@ func newClientConn(t *Transport, addr string, qc *quic.Conn) *clientConn {
 
 // start opens our control stream and watches the connection: a
 // server-initiated bidirectional stream is H3_STREAM_CREATION_ERROR
-// (RFC 9114 §6.1), and the Transport forgets the connection when it ends.
+// (RFC 9114 §6.1), and when the connection ends the Transport forgets it
+// and its socket is released.
 func (cc *clientConn) start() error {
 	if err := cc.h.start(cc.qc.Context()); err != nil {
 		return err
@@ -61,6 +62,9 @@ func (cc *clientConn) start() error {
 		defer cc.wg.Done()
 		<-cc.qc.Context().Done()
 		cc.t.connClosed(cc)
+		// Even after the peer closed it, a dialed connection holds its
+		// UDP socket until closed.
+		cc.close()
 	}()
 	return nil
 }

@@ -371,18 +371,36 @@ func TestHandlerPanic(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestHeaderTooLarge: a request header section over MaxHeaderBytes gets
+// 431 from the server (RFC 9114 §4.2.2), and our client, once it knows the
+// server's SETTINGS_MAX_FIELD_SECTION_SIZE, does not send one.
 func TestHeaderTooLarge(t *testing.T) {
 	e := newTestEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
-		func(s *Server) { s.MaxHeaderBytes = 1000 })
-	req, _ := http.NewRequestWithContext(testContext(t), "GET", e.url+"/", nil)
-	req.Header.Set("X-Big", strings.Repeat("b", 2000))
-	resp, err := e.client().Do(req)
+		func(s *Server) { s.MaxHeaderBytes = 1000; s.ErrorLog = discardLog })
+	c := dialRaw(t, e)
+	big := field{"x-big", strings.Repeat("b", 2000)}
+	status, _ := readRawResponse(t, c.request(headersFrame(append(getFields("/"), big)...), true))
+	if status != "431" {
+		t.Fatalf("status %s, want 431", status)
+	}
+
+	resp, err := e.client().Get(e.url + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-		t.Fatalf("status %d, want 431", resp.StatusCode)
+	e.tr.mu.Lock()
+	var cc *clientConn
+	for c := range e.tr.all {
+		cc = c
+	}
+	e.tr.mu.Unlock()
+	<-cc.h.settings
+	req, _ := http.NewRequestWithContext(testContext(t), "GET", e.url+"/", nil)
+	req.Header.Set(big.name, big.value)
+	if resp, err := e.client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the client sent a header section over the server's limit")
 	}
 }
 
