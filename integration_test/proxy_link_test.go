@@ -104,6 +104,10 @@ type linkStats struct {
 	// Packets counts the QUIC packets seen on the link by type (each of
 	// the coalesced packets of a datagram).
 	Packets [numKinds]uint64
+
+	// ECN counts the datagrams received by ECN codepoint (Not-ECT,
+	// ECT(1), ECT(0), CE: RFC 3168's values), with proxyConfig.ECN.
+	ECN [4]uint64
 }
 
 // dropped is the number of datagrams the link dropped on purpose.
@@ -149,9 +153,9 @@ func (l *link) snapshot() linkStats {
 // chance is true with probability p.
 func (l *link) chance(p float64) bool { return p > 0 && l.rng.Float64() < p }
 
-// handle decides the fate of one datagram read for flow f. b is the
-// reader's buffer: the link copies what it keeps.
-func (l *link) handle(f *flow, b []byte) {
+// handle decides the fate of one datagram read for flow f, with the ECN
+// codepoint ecn. b is the reader's buffer: the link copies what it keeps.
+func (l *link) handle(f *flow, b []byte, ecn byte) {
 	now := time.Now()
 	elapsed := l.p.elapsed(now)
 	l.mu.Lock()
@@ -164,6 +168,8 @@ func (l *link) handle(f *flow, b []byte) {
 	l.stats.Received++
 	kinds := classifyDatagram(b)
 	countPackets(b, &l.stats.Packets)
+	ecn &= 3
+	l.stats.ECN[ecn]++
 
 	if now.UnixNano() < l.blackholeUntil.Load() || l.imp.Blackhole.dropping(elapsed) {
 		l.stats.Blackholed++
@@ -171,7 +177,7 @@ func (l *link) handle(f *flow, b []byte) {
 	}
 	var extra time.Duration
 	if hook := l.p.cfg.Hook; hook != nil {
-		v := hook(&datagramInfo{Proxy: l.p, Dir: l.dir, Seq: seq, Kinds: kinds, Data: b})
+		v := hook(&datagramInfo{Proxy: l.p, Dir: l.dir, Seq: seq, Kinds: kinds, Data: b, Back: f.backAddr(), ECN: ecn})
 		if v.Drop {
 			l.stats.HookDropped++
 			return
@@ -228,7 +234,7 @@ func (l *link) handle(f *flow, b []byte) {
 	l.q.releaseDue(now) // what is due goes first
 	for range copies {
 		if countdown == 0 && !at.After(now) {
-			l.sendLocked(f, b, now)
+			l.sendLocked(f, b, ecn, now)
 			continue
 		}
 		if !owned {
@@ -236,7 +242,7 @@ func (l *link) handle(f *flow, b []byte) {
 			owned = true
 		}
 		l.stats.Delayed++
-		l.q.push(&queued{at: at, base: base, countdown: countdown, f: f, buf: b})
+		l.q.push(&queued{at: at, base: base, countdown: countdown, f: f, buf: b, ecn: ecn})
 	}
 	l.q.releaseDue(now) // held datagrams whose count just ran out
 	l.q.arm(now)
@@ -267,8 +273,8 @@ func (l *link) burstLoss() bool {
 }
 
 // sendLocked writes one datagram and counts it against held datagrams.
-func (l *link) sendLocked(f *flow, b []byte, now time.Time) {
-	if err := l.p.send(l.dir, f, b); err != nil {
+func (l *link) sendLocked(f *flow, b []byte, ecn byte, now time.Time) {
+	if err := l.p.send(l.dir, f, b, ecn); err != nil {
 		l.stats.SendErrors++
 	} else {
 		l.stats.Forwarded++

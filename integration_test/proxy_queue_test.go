@@ -15,6 +15,7 @@ type queued struct {
 	index     int       // in the heap; -1 once out
 	f         *flow
 	buf       []byte
+	ecn       byte // ECN codepoint to send it with
 }
 
 // delayQueue holds a link's delayed datagrams in order of departure and
@@ -84,7 +85,7 @@ func (q *delayQueue) releaseDue(now time.Time) {
 			it.countdown = 0
 			q.held = slices.DeleteFunc(q.held, func(h *queued) bool { return h == it })
 		}
-		q.l.sendLocked(it.f, it.buf, now)
+		q.l.sendLocked(it.f, it.buf, it.ecn, now)
 	}
 }
 

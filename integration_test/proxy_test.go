@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -19,6 +20,11 @@ import (
 // client flow reads that flow's server-facing socket (server → client; a
 // test with one client connection has exactly one); delayed datagrams are
 // released by timers. close stops all of them and waits.
+//
+// rebind gives a flow a new server-facing socket, as a NAT that rebinds
+// does: the server then sees the same client at a new port (or address).
+// With proxyConfig.ECN, the proxy carries each datagram's ECN codepoint
+// across (Linux only; see proxy_ecn_*_test.go).
 
 // direction names a link of the proxy.
 type direction int
@@ -54,8 +60,13 @@ type proxyConfig struct {
 	// Hook, if set, is asked about every datagram before the random
 	// impairments (after blackholes). It is called with the link's lock
 	// held: calls for one direction never overlap, and the hook must not
-	// call proxy methods other than blackhole.
+	// call proxy methods other than blackhole and rebind.
 	Hook func(d *datagramInfo) verdict
+
+	// ECN makes the proxy read the ECN codepoint of every datagram and
+	// send it on with the same codepoint (RFC 3168; a plain socket would
+	// send it Not-ECT). Only on Linux: elsewhere startProxy fails.
+	ECN bool
 }
 
 // datagramInfo is what a hook learns of a datagram.
@@ -65,6 +76,12 @@ type datagramInfo struct {
 	Seq   uint64  // index of the datagram in its direction, from 0
 	Kinds kindSet // types of the QUIC packets it holds
 	Data  []byte  // read-only; valid only during the call
+
+	// Back is the proxy's server-facing address for the datagram's
+	// flow: where a datagram to the server is sent from, or where one
+	// from the server arrived. It changes when the flow is rebound.
+	Back netip.AddrPort
+	ECN  byte // the ECN codepoint, with proxyConfig.ECN
 }
 
 // verdict is a hook's decision about one datagram.
@@ -84,6 +101,7 @@ type proxy struct {
 	start  time.Time // when the first datagram arrived; blackhole cycles count from it
 	flows  map[netip.AddrPort]*flow
 	closed bool
+	rebinds int // server-facing sockets opened by rebind
 
 	readers sync.WaitGroup // reader goroutines
 	timers  sync.WaitGroup // armed delay timers
@@ -93,7 +111,7 @@ type proxy struct {
 // server.
 type flow struct {
 	client netip.AddrPort
-	back   *net.UDPConn // connected to the server
+	back   atomic.Pointer[net.UDPConn] // connected to the server; swapped by rebind
 }
 
 // newProxy starts a proxy in front of the server at serverAddr and closes it
@@ -119,6 +137,12 @@ func startProxy(serverAddr string, cfg proxyConfig) (*proxy, error) {
 	}
 	front.SetReadBuffer(4 << 20) // best effort: the kernel may cap it
 	front.SetWriteBuffer(4 << 20)
+	if cfg.ECN {
+		if err := enableECN(front); err != nil {
+			front.Close()
+			return nil, err
+		}
+	}
 	p := &proxy{cfg: cfg, server: server, front: front, flows: make(map[netip.AddrPort]*flow)}
 	p.links[toServer] = newLink(p, toServer, cfg.ToServer, cfg.Seed)
 	p.links[toClient] = newLink(p, toClient, cfg.ToClient, cfg.Seed)
@@ -161,7 +185,7 @@ func (p *proxy) close() {
 	p.closed = true
 	p.front.Close()
 	for _, f := range p.flows {
-		f.back.Close()
+		f.back.Load().Close()
 	}
 	p.mu.Unlock()
 	for _, l := range p.links {
@@ -174,8 +198,9 @@ func (p *proxy) close() {
 // readFront forwards datagrams from clients to the server.
 func (p *proxy) readFront() {
 	buf := make([]byte, maxDatagram)
+	oob := make([]byte, 128)
 	for {
-		n, from, err := p.front.ReadFromUDPAddrPort(buf)
+		n, oobn, _, from, err := p.front.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -186,23 +211,34 @@ func (p *proxy) readFront() {
 		if f == nil {
 			continue
 		}
-		p.links[toServer].handle(f, buf[:n])
+		p.links[toServer].handle(f, buf[:n], p.ecnOf(oob[:oobn]))
 	}
 }
 
-// readBack forwards datagrams from the server to f's client.
-func (p *proxy) readBack(f *flow) {
+// readBack forwards datagrams that reach back, one of f's server-facing
+// sockets, to f's client. It ends when back is closed (by rebind or close).
+func (p *proxy) readBack(f *flow, back *net.UDPConn) {
 	buf := make([]byte, maxDatagram)
+	oob := make([]byte, 128)
 	for {
-		n, err := f.back.Read(buf)
+		n, oobn, _, _, err := back.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue // ECONNREFUSED while the server is not (yet, or any more) there
 		}
-		p.links[toClient].handle(f, buf[:n])
+		p.links[toClient].handle(f, buf[:n], p.ecnOf(oob[:oobn]))
 	}
+}
+
+// ecnOf is the ECN codepoint in a datagram's control messages, if the
+// proxy carries ECN.
+func (p *proxy) ecnOf(oob []byte) byte {
+	if !p.cfg.ECN {
+		return 0
+	}
+	return parseECN(oob)
 }
 
 // flowFor returns the flow of a client address, creating it (and its
@@ -220,26 +256,83 @@ func (p *proxy) flowFor(client netip.AddrPort) *flow {
 	if len(p.flows) >= maxFlows {
 		return nil
 	}
-	back, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(p.server))
+	back, err := p.dialServer(netip.Addr{})
 	if err != nil {
 		return nil
 	}
-	back.SetReadBuffer(4 << 20)
-	back.SetWriteBuffer(4 << 20)
-	f := &flow{client: client, back: back}
+	f := &flow{client: client}
+	f.back.Store(back)
 	p.flows[client] = f
-	p.readers.Go(func() { p.readBack(f) })
+	p.readers.Go(func() { p.readBack(f, back) })
 	return f
 }
 
-// send writes one datagram on its way in direction d.
-func (p *proxy) send(d direction, f *flow, b []byte) error {
+// dialServer opens a server-facing socket, bound to local if it is valid.
+func (p *proxy) dialServer(local netip.Addr) (*net.UDPConn, error) {
+	var laddr *net.UDPAddr
+	if local.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(local, 0))
+	}
+	back, err := net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(p.server))
+	if err != nil {
+		return nil, err
+	}
+	back.SetReadBuffer(4 << 20)
+	back.SetWriteBuffer(4 << 20)
+	if p.cfg.ECN {
+		if err := enableECN(back); err != nil {
+			back.Close()
+			return nil, err
+		}
+	}
+	return back, nil
+}
+
+// rebind gives every flow a new server-facing socket, bound to local if it
+// is valid (a second loopback address makes an address rebinding) and to
+// any free port otherwise, and closes the old one, as a NAT that drops a
+// mapping and makes a new one: the server sees each client's datagrams
+// from a new address, and what it still sends to the old one is lost. It
+// returns how many flows were rebound. Hooks may call it.
+func (p *proxy) rebind(local netip.Addr) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0, net.ErrClosed
+	}
+	n := 0
+	for _, f := range p.flows {
+		back, err := p.dialServer(local)
+		if err != nil {
+			return n, err
+		}
+		old := f.back.Swap(back)
+		old.Close()
+		p.rebinds++
+		p.readers.Go(func() { p.readBack(f, back) })
+		n++
+	}
+	return n, nil
+}
+
+// send writes one datagram on its way in direction d, with the ECN
+// codepoint ecn if the proxy carries ECN.
+func (p *proxy) send(d direction, f *flow, b []byte, ecn byte) error {
+	var oob []byte
+	if p.cfg.ECN && ecn != 0 {
+		oob = appendECN(nil, ecn, p.server.Addr().Is4())
+	}
 	if d == toServer {
-		_, err := f.back.Write(b)
+		_, _, err := f.back.Load().WriteMsgUDPAddrPort(b, oob, netip.AddrPort{})
 		return err
 	}
-	_, err := p.front.WriteToUDPAddrPort(b, f.client)
+	_, _, err := p.front.WriteMsgUDPAddrPort(b, oob, f.client)
 	return err
+}
+
+// backAddr is f's current server-facing address.
+func (f *flow) backAddr() netip.AddrPort {
+	return f.back.Load().LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
 // elapsed is the time since the first datagram (zero before it).
