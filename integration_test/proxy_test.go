@@ -97,10 +97,10 @@ type proxy struct {
 	front  *net.UDPConn // client-facing socket
 	links  [2]*link
 
-	mu     sync.Mutex
-	start  time.Time // when the first datagram arrived; blackhole cycles count from it
-	flows  map[netip.AddrPort]*flow
-	closed bool
+	mu      sync.Mutex
+	start   time.Time // when the first datagram arrived; blackhole cycles count from it
+	flows   map[netip.AddrPort]*flow
+	closed  bool
 	rebinds int // server-facing sockets opened by rebind
 
 	readers sync.WaitGroup // reader goroutines
