@@ -138,8 +138,10 @@ func (e *Endpoint) readBatchLoop() error {
 		n, err := e.bc.ReadBatch(msgs[:batch])
 		if err != nil {
 			for i, rb := range bufs {
-				rb.unref()
-				bufs[i] = nil
+				if rb != nil {
+					rb.unref()
+					bufs[i] = nil
+				}
 			}
 			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
