@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +25,8 @@ import (
 // Other knobs: TSUMUGI_SOAK_CONNS (100), TSUMUGI_SOAK_STREAMS (streams in
 // flight per connection, 100), TSUMUGI_SOAK_LOSS (per direction, 0.01),
 // TSUMUGI_SOAK_MAXSIZE (largest payload of a stream, 64 KiB),
-// TSUMUGI_SOAK_INTERVAL (between samples, 5s).
+// TSUMUGI_SOAK_INTERVAL (between samples, 5s), TSUMUGI_SOAK_HEAPPROFILE
+// (a path prefix: heap profiles after the warm-up and at the end).
 
 // soakEnv reads an environment knob, or def.
 func soakEnv[T any](t *testing.T, name string, def T, parse func(string) (T, error)) T {
@@ -178,6 +180,26 @@ func TestSoak(t *testing.T) {
 		}
 	}
 
+	// TSUMUGI_SOAK_HEAPPROFILE=prefix writes heap profiles of the live
+	// connections at the end of the warm-up and of the run, for
+	// go tool pprof -base prefix.warm.pprof prefix.end.pprof.
+	profile := os.Getenv("TSUMUGI_SOAK_HEAPPROFILE")
+	writeProfile := func(suffix string) {
+		if profile == "" {
+			return
+		}
+		f, err := os.Create(profile + suffix)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Error(err)
+		}
+	}
+	warmProfiled := false
 	var samples []soakSample
 	sample := func() {
 		runtime.GC()
@@ -185,6 +207,10 @@ func TestSoak(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		s := soakSample{at: time.Since(start), heap: ms.HeapAlloc, goroutines: runtime.NumGoroutine(), streams: completed.Load()}
 		samples = append(samples, s)
+		if !warmProfiled && s.at >= duration/5 {
+			writeProfile(".warm.pprof")
+			warmProfiled = true
+		}
 		t.Logf("%7v heap %6.1f MiB  goroutines %6d  streams %8d", s.at.Round(time.Second), float64(s.heap)/(1<<20), s.goroutines, s.streams)
 	}
 	tick := time.NewTicker(interval)
@@ -199,6 +225,7 @@ loop:
 		}
 	}
 	tick.Stop()
+	writeProfile(".end.pprof")
 	stop.Store(true)
 	wg.Wait()
 	for _, c := range cs {

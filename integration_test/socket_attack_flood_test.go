@@ -21,26 +21,26 @@ import (
 // loopback addresses, and short-header datagrams that ask for stateless
 // resets.
 
-// recorder is a quictest.PacketConn that keeps what is written to it and
+// flightRecorder is a quictest.PacketConn that keeps what is written to it and
 // sends nothing: it captures a client's first flight for replay.
-type recorder struct{ sent [][]byte }
+type flightRecorder struct{ sent [][]byte }
 
-func (r *recorder) ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error) {
+func (r *flightRecorder) ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error) {
 	return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
 }
 
-func (r *recorder) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) {
+func (r *flightRecorder) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) {
 	r.sent = append(r.sent, append([]byte(nil), b...))
 	return len(b), nil
 }
 
-func (r *recorder) SetReadDeadline(time.Time) error { return nil }
-func (r *recorder) LocalAddr() net.Addr             { return &net.UDPAddr{} }
+func (r *flightRecorder) SetReadDeadline(time.Time) error { return nil }
+func (r *flightRecorder) LocalAddr() net.Addr             { return &net.UDPAddr{} }
 
 // clientHello returns the Initial datagrams of a fresh ClientHello to addr.
 func clientHello(t *testing.T, addr netip.AddrPort, tc *tls.Config) [][]byte {
 	t.Helper()
-	r := &recorder{}
+	r := &flightRecorder{}
 	p := quictest.NewClient(r, addr, tc, quictest.DefaultParams())
 	defer p.Close()
 	if err := p.StartTLS(context.Background()); err != nil {
