@@ -224,6 +224,15 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// CloseGraceful is Close with an application error code and reason in the
+// CONNECTION_CLOSE that ends it: data already written and closed is
+// delivered first. HTTP/3, for example, closes with H3_NO_ERROR (0x100).
+func (c *Conn) CloseGraceful(code uint64, reason string) error {
+	c.requestClose(&closeRequest{graceful: true, code: code, reason: reason})
+	<-c.closed
+	return nil
+}
+
 // CloseWithError closes the connection at once with an application error
 // code and reason (CONNECTION_CLOSE of type 0x1d). It returns once the
 // CONNECTION_CLOSE is sent, like Close.

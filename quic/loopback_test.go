@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -558,5 +559,34 @@ func closeAndWait(c *Conn) {
 	<-c.exited
 	if c.ownsEndpoint {
 		c.ep.Close()
+	}
+}
+
+// TestCloseGraceful: the data written and closed reaches the peer, then
+// the peer sees the application close with our code and reason.
+func TestCloseGraceful(t *testing.T) {
+	_, cc, sc := newTestPair(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := cc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 200<<10)
+	s.Write(msg)
+	s.CloseWrite()
+	cc.CloseGraceful(0x100, "done")
+	ss, err := sc.AcceptStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(ss)
+	if err != nil || len(got) != len(msg) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	<-sc.Context().Done()
+	var ae *ApplicationError
+	if err := context.Cause(sc.Context()); !errors.As(err, &ae) || ae.Code != 0x100 || ae.Reason != "done" || !ae.Remote {
+		t.Fatalf("peer's close: %v", err)
 	}
 }
