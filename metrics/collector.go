@@ -20,6 +20,8 @@ type Collector struct {
 	srttClosed prometheus.Histogram     // smoothed RTT when a connection closed
 	minRTT     prometheus.Histogram     // min RTT when a connection closed
 	cwnd       prometheus.Histogram     // congestion window when a connection closed
+
+	http *httpMetrics // HTTP/3 requests (http.go)
 }
 
 // Bucket layouts. RTTs run from loopback (tens of µs) to satellite links
@@ -36,6 +38,7 @@ var (
 func New() *Collector {
 	return &Collector{
 		live: make(map[*Conn]struct{}),
+		http: newHTTPMetrics(),
 		handshake: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace,
 			Name:      "handshake_duration_seconds",
@@ -138,6 +141,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.srttClosed.Describe(ch)
 	c.minRTT.Describe(ch)
 	c.cwnd.Describe(ch)
+	c.http.describe(ch)
 }
 
 // Collect implements prometheus.Collector: it takes a Snapshot and turns it
@@ -149,6 +153,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.srttClosed.Collect(ch)
 	c.minRTT.Collect(ch)
 	c.cwnd.Collect(ch)
+	c.http.collect(ch)
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
