@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/tsumugi-quic/tsumugi/metrics"
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
@@ -43,6 +44,14 @@ type Server struct {
 	// ErrorLog receives handler panics and protocol errors; nil means the
 	// log package's standard logger.
 	ErrorLog *log.Logger
+
+	// Metrics, if set, records every request answered with a status: the
+	// status class, and the time from the request's header to the client's
+	// acknowledgment of the whole response (metrics.Collector.HTTP3Request).
+	// A header section over MaxHeaderBytes counts as its 431; a handler that
+	// panics, as a 500 (the client sees the stream reset). Malformed
+	// requests, reset without a response, are not counted.
+	Metrics *metrics.Collector
 
 	mu        sync.Mutex
 	ctx       context.Context // done when shutting down or closed

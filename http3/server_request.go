@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/tsumugi-quic/tsumugi/quic"
 	"github.com/tsumugi-quic/tsumugi/stream"
@@ -20,11 +21,15 @@ func (sc *serverConn) serveRequest(connCtx context.Context, st *stream.Stream) {
 	defer sc.done(id)
 	fr := newFrameReader(st)
 	fb, err := sc.readRequestHeaders(fr)
+	start := time.Now()
 	if err == nil {
 		err = validateRequest(fb)
 	}
 	if err != nil {
-		sc.requestFailed(st, err)
+		if sc.requestFailed(st, err) {
+			st.WaitAcked(connCtx)
+			sc.srv.Metrics.HTTP3Request(http.StatusRequestHeaderFieldsTooLarge, time.Since(start))
+		}
 		return
 	}
 	ctx, cancel := context.WithCancel(connCtx)
@@ -50,6 +55,7 @@ func (sc *serverConn) serveRequest(connCtx context.Context, st *stream.Stream) {
 		body.Close()
 		st.CancelWrite(uint64(code))
 		rw.release()
+		sc.srv.Metrics.HTTP3Request(http.StatusInternalServerError, time.Since(start))
 		return
 	}
 	rw.finish()
@@ -59,6 +65,7 @@ func (sc *serverConn) serveRequest(connCtx context.Context, st *stream.Stream) {
 	// Count the request as active until the client has the response, so
 	// that a graceful shutdown does not cut it off.
 	st.WaitAcked(connCtx)
+	sc.srv.Metrics.HTTP3Request(rw.status, time.Since(start))
 }
 
 // runHandler calls the handler; on a panic it logs (unless
@@ -231,8 +238,9 @@ func (sc *serverConn) newRequest(ctx context.Context, st *stream.Stream, fr *fra
 
 // requestFailed handles a request that could not be read: a connection
 // error closes the connection, a stream error resets the stream, an
-// oversized header section gets 431 (RFC 9114 §4.2.2).
-func (sc *serverConn) requestFailed(st *stream.Stream, err error) {
+// oversized header section gets 431 (RFC 9114 §4.2.2). It reports whether
+// it answered with a status.
+func (sc *serverConn) requestFailed(st *stream.Stream, err error) (answered bool) {
 	switch {
 	case errors.Is(err, errFieldSectionTooLarge):
 		b := appendFieldSectionPrefix(nil)
@@ -241,6 +249,7 @@ func (sc *serverConn) requestFailed(st *stream.Stream, err error) {
 		st.Write(append(frame, b...))
 		st.CloseWrite()
 		st.CancelRead(uint64(ErrCodeNoError))
+		return true
 	case asConnError(err) != nil:
 		sc.srv.logf("http3: connection error from %v: %v", sc.qc.RemoteAddr(), err)
 		sc.h.fail(asConnError(err))
@@ -253,6 +262,7 @@ func (sc *serverConn) requestFailed(st *stream.Stream, err error) {
 		st.CancelRead(uint64(ErrCodeNoError))
 		st.CancelWrite(uint64(ErrCodeRequestCancelled))
 	}
+	return false
 }
 
 // connEndError maps why a connection ended to what ServeConn returns: nil
