@@ -212,11 +212,6 @@ func (c *Conn) finish() {
 		st.tls.Close()
 	}
 	c.inbox.close()
-	select {
-	case <-c.handshakeDone:
-	default:
-		// Dial is waiting on this; it reads the cause from ctx.
-	}
 	st.metrics.Closed(closeReason(st.closeErr, st.handshakeComplete))
 	st.traceClosed(time.Now(), st.closeErr)
 	c.signalClosed()
