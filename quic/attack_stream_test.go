@@ -197,3 +197,91 @@ func TestAttackTinyStreams(t *testing.T) {
 		by.wait(t)
 	})
 }
+
+// TestStreamChurnReturnsCredit: a peer that opens stream after stream,
+// within the limit at any moment, can go on for as long as it likes: each
+// stream the application has finished with is forgotten, freeing its
+// memory and raising MAX_STREAMS (RFC 9000 §4.6), whatever event finishes
+// it last. "uni": the application's Read of the FIN; "bidi-read-last": the
+// same, after the application's answer was acknowledged; "bidi-close-last":
+// the application's Close of a stream whose FIN arrived unread.
+func TestStreamChurnReturnsCredit(t *testing.T) {
+	for _, mode := range []string{"uni", "bidi-read-last", "bidi-close-last"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tn := newTestNet(t)
+				const limit, total = 10, 30
+				bidi := mode != "uni"
+				p, sc, _ := tn.peerPair(&Config{MaxIncomingStreams: limit, MaxIncomingUniStreams: limit}, quictest.DefaultParams())
+				p.AutoAck = true
+				finSent := make(chan struct{})
+				served := make(chan error, 1)
+				go func() {
+					for range total {
+						if !bidi {
+							s, err := sc.AcceptUniStream(testCtx(t))
+							if err == nil {
+								_, err = io.ReadAll(s)
+							}
+							if err != nil {
+								served <- err
+								return
+							}
+							continue
+						}
+						s, err := sc.AcceptStream(testCtx(t))
+						if err != nil {
+							served <- err
+							return
+						}
+						s.Write([]byte("answer"))
+						s.CloseWrite()
+						if err := s.WaitAcked(testCtx(t)); err != nil {
+							served <- err
+							return
+						}
+						if mode == "bidi-read-last" {
+							if _, err := io.ReadAll(s); err != nil {
+								served <- err
+								return
+							}
+						} else {
+							<-finSent
+						}
+						s.Close()
+					}
+					served <- nil
+				}()
+				maxStreams := uint64(limit)
+				for i := range uint64(total) {
+					for i >= maxStreams {
+						f, _, err := quictest.ExpectFrame(testCtx(t), p, func(f wire.MaxStreamsFrame) bool { return f.Bidi == bidi })
+						if err != nil {
+							t.Fatalf("stream %d: no MAX_STREAMS beyond %d after the application finished %d streams: %v", i, maxStreams, i, err)
+						}
+						maxStreams = max(maxStreams, f.Max)
+					}
+					id := 4*i + 2
+					if bidi {
+						id = 4 * i
+					}
+					p.SendFrames(wire.Packet1RTT, streamF(id, 0, "request", false))
+					if bidi {
+						// The answer arrives and is acknowledged first.
+						quictest.ExpectFrame(testCtx(t), p, func(f wire.StreamFrame) bool { return f.StreamID == id && f.Fin })
+						p.AckAll()
+						synctest.Wait()
+					}
+					p.SendFrames(wire.Packet1RTT, streamF(id, 7, "", true))
+					if mode == "bidi-close-last" {
+						synctest.Wait()
+						finSent <- struct{}{}
+					}
+				}
+				if err := <-served; err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}

@@ -21,7 +21,7 @@ func (c *Core) read(p []byte) (int, error) {
 		n, err, ok := c.tryRead(p, rtt)
 		if ok {
 			credit := r.creditDue()
-			wake := r.maxCtl == ctlPending && n > 0
+			wake := r.maxCtl == ctlPending && n > 0 || err != nil && r.terminal() // terminal: the connection may forget the stream
 			r.mu.Unlock()
 			if credit > 0 {
 				c.owner.Consumed(credit)

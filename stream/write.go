@@ -105,7 +105,7 @@ func (c *Core) cancelRead(code uint64, closed bool) {
 	if closed {
 		r.closed = true
 	}
-	wake := r.cancel(code)
+	wake := r.cancel(code) || r.terminal() // terminal: the connection may forget the stream
 	credit := r.creditDue()
 	r.mu.Unlock()
 	if credit > 0 {
