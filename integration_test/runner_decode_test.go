@@ -25,6 +25,7 @@ type decodedPacket struct {
 	entry    int // index of its datagram in the trace
 	dir      direction
 	kind     packetKind
+	hdr      packetHeader // long headers: its clear-text header
 	version  uint32
 	conn     *decConn
 	pn       uint64
@@ -47,6 +48,7 @@ type decConn struct {
 	index      int
 	clientSCID []byte
 	serverSCID []byte // from the server's first Initial or Retry
+	odcid      []byte // the destination of the client's first Initial
 	initDCID   []byte // what the Initial keys derive from (RFC 9001 §5.2)
 	random     []byte // the ClientHello's random
 	version    uint32 // of its latest long-header packet
@@ -94,7 +96,7 @@ func decodeTrace(tr trace, kl *keyLog) *decoding {
 			case kindRetry:
 				// RFC 9001 §5.2: Initial keys now come from the Retry's
 				// source connection ID.
-				if c := d.connBySCID(h.dcid); c != nil {
+				if c := d.connFor(e.dir, h); c != nil {
 					c.initDCID = bytes.Clone(h.scid)
 				}
 				continue
@@ -105,41 +107,47 @@ func decodeTrace(tr trace, kl *keyLog) *decoding {
 				d.failures = append(d.failures, fmt.Sprintf("datagram %d (%v) %v packet: %v", i, e.dir, h.kind, err))
 				continue
 			}
-			dp.entry, dp.dir, dp.kind = i, e.dir, h.kind
+			dp.entry, dp.dir, dp.kind, dp.hdr = i, e.dir, h.kind, h
 			d.packets = append(d.packets, *dp)
 		}
 	}
 	return d
 }
 
-// connBySCID finds the connection whose client uses scid.
-func (d *decoding) connBySCID(scid []byte) *decConn {
-	for _, c := range d.conns {
-		if bytes.Equal(c.clientSCID, scid) {
+// connFor finds the connection of a long-header packet. A client's
+// packets go to its original destination ID, the one a Retry gave it, or
+// the server's ID; a server's come from the server's ID, or (its first
+// Initial, a Retry) go to the client's ID before that is known. Clients
+// may all use the same ID (quic-go's use an empty one), so the latest
+// connection wins. A client Initial to a new ID starts a connection.
+func (d *decoding) connFor(dir direction, h packetHeader) *decConn {
+	if dir == toServer {
+		for i := len(d.conns) - 1; i >= 0; i-- {
+			c := d.conns[i]
+			if bytes.Equal(c.clientSCID, h.scid) && (bytes.Equal(h.dcid, c.odcid) || bytes.Equal(h.dcid, c.initDCID) ||
+				(c.serverSCID != nil && bytes.Equal(h.dcid, c.serverSCID))) {
+				return c
+			}
+		}
+		if h.kind != kindInitial {
+			return nil
+		}
+		c := &decConn{index: len(d.conns), clientSCID: bytes.Clone(h.scid), odcid: bytes.Clone(h.dcid),
+			initDCID: bytes.Clone(h.dcid), largest: [2][3]int64{{-1, -1, -1}, {-1, -1, -1}}}
+		d.conns = append(d.conns, c)
+		return c
+	}
+	for i := len(d.conns) - 1; i >= 0; i-- {
+		if c := d.conns[i]; c.serverSCID != nil && bytes.Equal(h.scid, c.serverSCID) {
+			return c
+		}
+	}
+	for i := len(d.conns) - 1; i >= 0; i-- {
+		if c := d.conns[i]; c.serverSCID == nil && bytes.Equal(h.dcid, c.clientSCID) {
 			return c
 		}
 	}
 	return nil
-}
-
-// connFor finds the connection of a long-header packet: by the client's
-// connection ID, which a client's packets carry as source and a server's as
-// destination. A client Initial from an unknown ID starts a connection.
-func (d *decoding) connFor(dir direction, h packetHeader) *decConn {
-	id := h.scid
-	if dir == toClient {
-		id = h.dcid
-	}
-	if c := d.connBySCID(id); c != nil {
-		return c
-	}
-	if dir != toServer || h.kind != kindInitial {
-		return nil
-	}
-	c := &decConn{index: len(d.conns), clientSCID: bytes.Clone(id), initDCID: bytes.Clone(h.dcid),
-		largest: [2][3]int64{{-1, -1, -1}, {-1, -1, -1}}}
-	d.conns = append(d.conns, c)
-	return c
 }
 
 func (d *decoding) openLong(dir direction, h packetHeader, pkt []byte, sessions []keyLogSession) (*decodedPacket, error) {
@@ -196,8 +204,10 @@ func (d *decoding) openLong(dir direction, h packetHeader, pkt []byte, sessions 
 		}
 	}
 	if h.kind == kindInitial && dir == toServer && c.random == nil {
-		if ch := tlsMessages(c.crypto[toServer][spaceInitial].contiguous())[tlsClientHello]; len(ch) > 0 && len(ch[0]) >= 34 {
-			c.random = bytes.Clone(ch[0][2:34]) // after legacy_version (RFC 8446 §4.1.2)
+		// The random follows the message header and legacy_version (RFC
+		// 8446 §4.1.2); the rest of the ClientHello may be still to come.
+		if ch := c.crypto[toServer][spaceInitial].contiguous(); len(ch) >= 4+34 && ch[0] == tlsClientHello {
+			c.random = bytes.Clone(ch[6:38])
 		}
 	}
 	return dp, nil
