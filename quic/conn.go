@@ -215,12 +215,13 @@ func (c *Conn) DialStream(ctx context.Context, network, addr string) (net.Conn, 
 // whose write side was closed is delivered (acknowledged by the peer) first,
 // bounded by a few round trips' worth of patience, then CONNECTION_CLOSE
 // with application code 0 is sent. It returns once that is sent; the
-// connection then lingers in the closing state for three PTOs in the
-// background (RFC 9000 §10.2), answering stray packets, and releases its
-// socket after that.
+// connection of a Listener then lingers in the closing state for three PTOs
+// in the background (RFC 9000 §10.2), answering stray packets; a dialed
+// connection has no closing period and releases its socket before Close
+// returns.
 func (c *Conn) Close() error {
 	c.requestClose(&closeRequest{graceful: true})
-	<-c.closed
+	c.waitClosed()
 	return nil
 }
 
@@ -229,7 +230,7 @@ func (c *Conn) Close() error {
 // delivered first. HTTP/3, for example, closes with H3_NO_ERROR (0x100).
 func (c *Conn) CloseGraceful(code uint64, reason string) error {
 	c.requestClose(&closeRequest{graceful: true, code: code, reason: reason})
-	<-c.closed
+	c.waitClosed()
 	return nil
 }
 
@@ -238,8 +239,19 @@ func (c *Conn) CloseGraceful(code uint64, reason string) error {
 // CONNECTION_CLOSE is sent, like Close.
 func (c *Conn) CloseWithError(code uint64, reason string) error {
 	c.requestClose(&closeRequest{code: code, reason: reason})
-	<-c.closed
+	c.waitClosed()
 	return nil
+}
+
+// waitClosed waits until the CONNECTION_CLOSE is sent. A connection with a
+// socket of its own (Dial) has no closing period: it then waits for the
+// connection and its socket to be gone, so that nothing outlives Close.
+func (c *Conn) waitClosed() {
+	<-c.closed
+	if c.ownsEndpoint {
+		<-c.exited
+		c.ep.Close()
+	}
 }
 
 func (c *Conn) requestClose(r *closeRequest) {

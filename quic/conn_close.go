@@ -113,12 +113,13 @@ func (c *Conn) closeWith(sendErr, cause error, now time.Time) {
 	f.due = true
 	st.closeFrame = f
 	st.phase = phaseClosing
-	// RFC 9000 §10.2: the closing state lasts three PTOs (a SHOULD). A
-	// client whose handshake failed, on a socket of its own, sends its
-	// CONNECTION_CLOSE and stops: nothing it could still answer is worth
-	// seconds of a handshake-sized PTO.
+	// RFC 9000 §10.2: the closing state lasts three PTOs (a SHOULD), to
+	// answer a peer that missed our CONNECTION_CLOSE. A connection on a
+	// socket of its own (Dial) sends it and stops at once, so that Close
+	// leaves nothing running: the socket closes, and a peer that missed
+	// the frame learns from its idle timeout.
 	st.closeUntil = now.Add(3 * st.rec.PTO())
-	if c.ownsEndpoint && !st.handshakeComplete {
+	if c.ownsEndpoint {
 		st.closeUntil = now
 	}
 	c.endStreams(cause)
