@@ -37,10 +37,16 @@ var (
 	runnerPairs = []runnerPair{pairOurs, pairQgoServer, pairQgoClient}
 )
 
+// runnerLink is the runner's network when a case names no scenario of its
+// own ("simple-p2p --delay=15ms"): 15 ms each way. It matters for 0-RTT,
+// which on a bare loopback would race the handshake, and it makes every
+// transfer grow its congestion window over real round trips.
+var runnerLink = impairment{Delay: 15 * time.Millisecond}
+
 // cellSetup is what a test case changes about a cell.
 type cellSetup struct {
 	opts      runnerOpts
-	proxy     proxyConfig // its Hook runs before the recorder's
+	proxy     proxyConfig // its Hook runs before the recorder's; no impairment: runnerLink
 	keepData  bool        // the recorder keeps whole datagrams
 	serverTLS *tls.Config // nil: testTLS's
 	clientTLS *tls.Config
@@ -76,6 +82,9 @@ func newRunnerCell(t *testing.T, ctx context.Context, p runnerPair, setup cellSe
 	addr, accept := p.server.listen(t, stc, setup.opts)
 	rec := &recorder{keepData: setup.keepData}
 	cfg := setup.proxy
+	if cfg.ToServer == (impairment{}) && cfg.ToClient == (impairment{}) {
+		cfg.ToServer, cfg.ToClient = runnerLink, runnerLink
+	}
 	cfg.Hook = rec.hook(cfg.Hook)
 	px := newProxy(t, addr, cfg)
 	srv := &serverSide{limit: setup.opts.maxStreams, hold: setup.holdReplies, released: make(chan struct{})}
