@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"slices"
 	"sync"
 
+	"github.com/tsumugi-quic/tsumugi/http3"
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
@@ -25,17 +27,22 @@ type sink interface {
 
 // fetch is one URL to get.
 type fetch struct {
-	url  *url.URL
-	sink sink
-	n    int64 // bytes received
-	err  error // nil: the whole body arrived and was committed
+	url   *url.URL
+	sink  sink
+	n     int64  // bytes received
+	err   error  // nil: the whole body arrived and was committed
+	proto string // the ALPN it went over, once connected
 }
 
-// fetcher gets URLs over HTTP/0.9 (hq-interop): one connection per host,
-// one stream and one goroutine per URL.
+// fetcher gets URLs over HTTP/0.9 (hq-interop) or HTTP/3, whichever the
+// server chose: one connection per host, one stream and one goroutine per
+// URL.
 type fetcher struct {
-	tls  *tls.Config // NextProtos is set to hq-interop; ServerName per host
+	tls  *tls.Config // NextProtos is set from protos; ServerName per host
 	conf *quic.Config
+	// protos are the ALPNs offered, the preferred first (the server
+	// chooses; RFC 7301 §3.2); nil means hq-interop alone.
+	protos []string
 	// progress, if set, is told of every chunk of body received; it must be
 	// safe for concurrent use.
 	progress func(n int)
@@ -97,7 +104,7 @@ func (f *fetcher) runHost(ctx context.Context, host string, items []*fetch) {
 	if tc == nil {
 		tc = &tls.Config{}
 	}
-	tc.NextProtos = []string{alpn}
+	tc.NextProtos = f.offered()
 	if tc.ServerName == "" {
 		tc.ServerName = items[0].url.Hostname()
 	}
@@ -107,11 +114,19 @@ func (f *fetcher) runHost(ctx context.Context, host string, items []*fetch) {
 	}
 	c, err := dial(ctx, "udp", host, tc, f.conf)
 	if err != nil {
-		err = &dialError{host: host, err: err}
+		err = &dialError{host: host, protos: tc.NextProtos, err: err}
 		for _, it := range items {
 			it.err = err
 			it.sink.abort()
 		}
+		return
+	}
+	proto := c.ConnectionState().ALPN
+	for _, it := range items {
+		it.proto = proto
+	}
+	if proto == http3.NextProtoH3 {
+		f.runH3(ctx, host, c, items)
 		return
 	}
 	var wg sync.WaitGroup
@@ -125,9 +140,22 @@ func (f *fetcher) runHost(ctx context.Context, host string, items []*fetch) {
 	c.Close()
 }
 
+// offered returns the ALPNs to offer.
+func (f *fetcher) offered() []string {
+	if len(f.protos) == 0 {
+		return []string{alpn}
+	}
+	return slices.Clone(f.protos)
+}
+
 // get fetches one URL over its own stream of c.
 func (f *fetcher) get(ctx context.Context, c *quic.Conn, it *fetch) {
 	it.n, it.err = f.transfer(ctx, c, it)
+	f.finish(it)
+}
+
+// finish commits a fetch's body if it arrived whole, and drops it if not.
+func (f *fetcher) finish(it *fetch) {
 	if it.err == nil {
 		if err := it.sink.commit(); err != nil {
 			it.err = &saveError{err}
@@ -183,10 +211,11 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// dialError is a failure to connect to host.
+// dialError is a failure to connect to host, offering ALPNs protos.
 type dialError struct {
-	host string
-	err  error
+	host   string
+	protos []string
+	err    error
 }
 
 func (e *dialError) Error() string { return e.host + ": " + e.err.Error() }

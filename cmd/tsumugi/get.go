@@ -9,23 +9,28 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tsumugi-quic/tsumugi/http3"
 	"github.com/tsumugi-quic/tsumugi/metrics"
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
 
-const getSynopsis = "[-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] [-timeout D] URL..."
+const getSynopsis = "[-proto auto|h3|hq] [-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] [-timeout D] URL..."
 
 const getDescription = `
-Get fetches https://host:port/path URLs with HTTP/0.9 over QUIC (ALPN
-"hq-interop"), the protocol of "tsumugi serve" and of the QUIC interop
-runner. It opens one connection per host, and one stream and one goroutine
-per URL, and saves each file as DIR/<last path element>.
+Get fetches https://host:port/path URLs over QUIC, with HTTP/3 (ALPN "h3")
+or with HTTP/0.9 (ALPN "hq-interop", the protocol of the QUIC interop
+runner), whichever the server picks: -proto auto (the default) offers
+both, h3 first; -proto h3 or -proto hq offers only that one. It opens one
+connection per host, and one stream and one goroutine per URL, and saves
+each file as DIR/<last path element> (index.html for "/"). Over HTTP/3
+redirects are followed, and only a 2xx response is taken for the file.
 
 It exits 0 only if every file arrived whole (up to the server's FIN);
 otherwise it exits 1 and prints one line per failed URL that says why:
-unreachable, certificate rejected, ALPN refused, file missing (the server's
-reset code), stream reset, or connection closed (with code and reason). A
-file that did not arrive whole is not kept.
+unreachable, certificate rejected, ALPN refused, file missing (HTTP/3
+status 404, or the HTTP/0.9 server's reset code), another HTTP status,
+stream reset, or connection closed (with code and reason). A file that did
+not arrive whole is not kept.
 
 Progress is shown on standard error when it is a terminal.
 SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR like -qlog
@@ -33,6 +38,7 @@ SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR like -qlog
 
 // getOptions configure a fetch.
 type getOptions struct {
+	proto    string
 	insecure bool
 	ca       string
 	out      string
@@ -42,10 +48,18 @@ type getOptions struct {
 	verbose  bool
 }
 
+// getProtos are the ALPNs each -proto offers, the preferred first.
+var getProtos = map[string][]string{
+	"auto": {http3.NextProtoH3, alpn},
+	"h3":   {http3.NextProtoH3},
+	"hq":   {alpn},
+}
+
 // runGet is `tsumugi get`.
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o getOptions
 	fs := newFlagSet("get", getSynopsis, getDescription, stderr)
+	fs.StringVar(&o.proto, "proto", "auto", "`protocol`: auto (h3 or hq, as the server picks), h3 or hq")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate")
 	fs.StringVar(&o.ca, "ca", "", "trust the CA certificates in `file` (PEM) instead of the system's")
 	fs.StringVar(&o.out, "out", ".", "`directory` to save files in")
@@ -59,6 +73,11 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		fmt.Fprintf(stderr, "tsumugi get: no URL\n")
 		fs.Usage()
+		return 2
+	}
+	protos, ok := getProtos[o.proto]
+	if !ok {
+		fmt.Fprintf(stderr, "tsumugi get: -proto must be auto, h3 or hq, not %q\n", o.proto)
 		return 2
 	}
 
@@ -109,8 +128,9 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	f := &fetcher{
-		tls:  tc,
-		conf: withCollector(&quic.Config{HandshakeTimeout: o.timeout, QlogDir: o.qlog}, metrics.New()),
+		tls:    tc,
+		conf:   withCollector(&quic.Config{HandshakeTimeout: o.timeout, QlogDir: o.qlog}, metrics.New()),
+		protos: protos,
 	}
 	bar := newProgress(stderr, len(items))
 	if bar != nil {
@@ -124,7 +144,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if it.err != nil {
 			fail(it.url.String(), why(it.err, o.timeout))
 		} else if o.verbose {
-			fmt.Fprintf(stdout, "%s: %d bytes\n", it.sink.(*fileSink).final, it.n)
+			fmt.Fprintf(stdout, "%s: %d bytes (%s)\n", it.sink.(*fileSink).final, it.n, it.proto)
 		}
 	}
 	if failed > 0 {

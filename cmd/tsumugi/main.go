@@ -5,7 +5,7 @@
 //
 //	tsumugi demo
 //	tsumugi serve [-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-qlog DIR] [-keylog FILE] [-retry] [-max-streams N]
-//	tsumugi get [-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] URL...
+//	tsumugi get [-proto auto|h3|hq] [-insecure] [-ca FILE] [-out DIR] [-qlog DIR] [-keylog FILE] URL...
 //	tsumugi perf -mode bulk|streams|handshakes|memory [options]
 //	tsumugi interop [-www DIR] [-downloads DIR] [-certs DIR] [-listen ADDR]
 //
@@ -31,8 +31,8 @@ type command struct {
 
 var commands = []command{
 	{"demo", "fetch generated files from a server in this process, over loopback", runDemo, false},
-	{"serve", "serve a directory with HTTP/0.9 over QUIC (hq-interop)", runServe, false},
-	{"get", "fetch https:// URLs with HTTP/0.9 over QUIC (hq-interop)", runGet, false},
+	{"serve", "serve a directory with HTTP/3 and HTTP/0.9 (hq-interop) over QUIC", runServe, false},
+	{"get", "fetch https:// URLs with HTTP/3 or HTTP/0.9 (hq-interop) over QUIC", runGet, false},
 	{"perf", "measure throughput, streams, handshakes or memory on loopback", runPerf, false},
 	{perfServerCommand, "the server side of perf -proc", runPerfServer, true},
 	{"interop", "run as a QUIC interop runner endpoint (ROLE, TESTCASE, REQUESTS)", runInterop, false},

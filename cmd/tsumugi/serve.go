@@ -8,8 +8,10 @@ import (
 	"io"
 	"log"
 	"os"
+	"sync"
 	"time"
 
+	"github.com/tsumugi-quic/tsumugi/http3"
 	"github.com/tsumugi-quic/tsumugi/internal/certs"
 	"github.com/tsumugi-quic/tsumugi/metrics"
 	"github.com/tsumugi-quic/tsumugi/quic"
@@ -18,12 +20,19 @@ import (
 const serveSynopsis = "[-listen ADDR] [-root DIR] [-cert FILE -key FILE] [-metrics ADDR] [-qlog DIR] [-keylog FILE] [-retry] [-max-streams N]"
 
 const serveDescription = `
-Serve runs an HTTP/0.9 server over QUIC (ALPN "hq-interop", as the QUIC
-interop runner uses it). A request is one stream: "GET /path\r\n" ("\n" is
-accepted too), then FIN. The answer is the bytes of the file -root/path,
-then FIN. Each request stream runs in its own goroutine, at most
--max-streams at once.
+Serve serves the files under -root over QUIC, with HTTP/3 (ALPN "h3") and
+with HTTP/0.9 (ALPN "hq-interop", as the QUIC interop runner uses it), on
+the same port. A client that offers both gets HTTP/3.
 
+HTTP/3: every file under -root, with the usual net/http file serving
+(Content-Type, Range, If-Modified-Since, directory listings; a request for
+.../index.html is redirected to its directory). "/" is -root/index.html if
+there is one, else a generated HTML page that lists the files (up to 1000).
+A missing file is 404 Not Found. Browsers need the certificate trusted;
+for Chromium without -cert see below.
+
+HTTP/0.9: a request is one stream: "GET /path\r\n" ("\n" is accepted
+too), then FIN. The answer is the bytes of the file -root/path, then FIN.
 When a request cannot be answered, the server resets the stream
 (RESET_STREAM) with one of these application error codes:
 
@@ -32,17 +41,23 @@ When a request cannot be answered, the server resets the stream
 	      opened inside -root (a symbolic link leading out of it, say)
 	0x12  internal error: the file could not be read while it was sent
 
-Paths never leave -root: it is opened with os.Root, which refuses ".." and
-symbolic links that point outside.
+Each request runs in its own goroutine, at most -max-streams at once over
+all connections and both protocols. Paths never leave -root: it is opened
+with os.Root, which refuses ".." and symbolic links that point outside.
 
 Without -cert and -key, a self-signed certificate for localhost, 127.0.0.1
-and ::1 is made at start (clients then need "get -insecure").
-SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR like -qlog
-(one qlog trace per connection, <ODCID>_server.sqlog). With -retry every
-new client first gets a Retry (address validation, RFC 9000 §8.1.2).
+and ::1 is made at start (clients then need "get -insecure"; Chromium
+needs --origin-to-force-quic-on=HOST:PORT and
+--ignore-certificate-errors-spki-list= with the SPKI hash printed at
+start). SSLKEYLOGFILE in the environment works like -keylog, and QLOGDIR
+like -qlog (one qlog trace per connection, <ODCID>_server.sqlog). With
+-retry every new client first gets a Retry (address validation,
+RFC 9000 §8.1.2). -metrics adds HTTP/3 request counts and durations by
+status class to the QUIC metrics.
 
-On SIGINT or SIGTERM the server stops accepting, lets the requests in
-flight finish (for up to -drain), closes its connections and exits 0.`
+On SIGINT or SIGTERM the server stops accepting, sends HTTP/3 clients a
+GOAWAY, lets the requests in flight finish (for up to -drain), closes its
+connections and exits 0.`
 
 // serveOptions configure a server.
 type serveOptions struct {
@@ -94,7 +109,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tsumugi serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "serving %s on https://%s (QUIC, ALPN %s)\n", o.root, srv.ln.Addr(), alpn)
+	fmt.Fprintf(stdout, "serving %s on https://%s (QUIC, ALPN %s and %s)\n", o.root, srv.ln.Addr(), http3.NextProtoH3, alpn)
 	if srv.selfSigned {
 		fmt.Fprintf(stdout, "self-signed certificate (SPKI sha256 %s): fetch with  tsumugi get -insecure https://%s/FILE\n",
 			certs.SPKIHash(srv.cert.Leaf), srv.ln.Addr())
@@ -111,6 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 type serveInstance struct {
 	ln         *quic.Listener
 	hq         *hqServer
+	h3         *http3.Server
 	root       *os.Root
 	cert       tls.Certificate
 	selfSigned bool
@@ -135,7 +151,9 @@ func startServe(o serveOptions, stderr io.Writer) (_ *serveInstance, err error) 
 	if s.cert, s.selfSigned, err = serverCertificate(o.certFile, o.keyFile); err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{s.cert}, NextProtos: []string{alpn}}
+	// crypto/tls picks the first of ours that the client offers: h3 when
+	// it offers both (RFC 7301 §3.2 leaves the choice to the server).
+	tc := &tls.Config{Certificates: []tls.Certificate{s.cert}, NextProtos: []string{http3.NextProtoH3, alpn}}
 	kl, err := keyLogWriter(o.keylog)
 	if err != nil {
 		return nil, err
@@ -154,17 +172,49 @@ func startServe(o serveOptions, stderr io.Writer) (_ *serveInstance, err error) 
 		return nil, err
 	}
 	var logger *log.Logger
+	errLog := log.New(io.Discard, "", 0)
 	if o.verbose {
 		logger = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+		errLog = logger
 	}
 	s.hq = newHQServer(rootFiles{s.root}, o.maxStreams, logger)
+	s.h3 = &http3.Server{
+		Handler:  newSiteHandler(s.root, s.hq.sem, logger),
+		ErrorLog: errLog,
+		Metrics:  s.collector,
+	}
 	return s, nil
 }
 
-// run serves until ctx is done, then drains and closes everything.
+// run serves until ctx is done, then drains and closes everything: each
+// connection goes to the server of the protocol it negotiated.
 func (s *serveInstance) run(ctx context.Context) {
-	s.hq.serve(ctx, s.ln)
-	s.hq.shutdown(s.drain)
+	var h3Conns sync.WaitGroup
+	for {
+		c, err := s.ln.Accept(ctx)
+		if err != nil {
+			break
+		}
+		if c.ConnectionState().ALPN == http3.NextProtoH3 {
+			h3Conns.Go(func() { s.h3.ServeConn(c) })
+		} else {
+			s.hq.serveConn(ctx, c)
+		}
+	}
+	// Both drain at once, each for up to s.drain: HTTP/3 sends GOAWAY
+	// (RFC 9114 §5.2) and waits for its requests; HTTP/0.9 waits for its
+	// streams.
+	var wg sync.WaitGroup
+	wg.Go(func() { s.hq.shutdown(s.drain) })
+	wg.Go(func() {
+		dctx, cancel := context.WithTimeout(context.Background(), s.drain)
+		defer cancel()
+		if err := s.h3.Shutdown(dctx); err != nil {
+			s.h3.ErrorLog.Printf("shutdown: HTTP/3 requests still running after %v; their connections were closed", s.drain)
+		}
+	})
+	wg.Wait()
+	h3Conns.Wait()
 	s.closeAll()
 }
 

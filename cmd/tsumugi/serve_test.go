@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/tsumugi-quic/tsumugi/internal/certs"
@@ -61,6 +62,13 @@ type testServer struct {
 
 func startTestServer(t *testing.T, extra ...func(*serveOptions)) *testServer {
 	t.Helper()
+	return startTestServerLog(t, io.Discard, extra...)
+}
+
+// startTestServerLog is startTestServer with the server's log going to
+// stderr.
+func startTestServerLog(t *testing.T, stderr io.Writer, extra ...func(*serveOptions)) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "www")
 	files := map[string][]byte{
@@ -91,7 +99,7 @@ func startTestServer(t *testing.T, extra ...func(*serveOptions)) *testServer {
 	for _, f := range extra {
 		f(&o)
 	}
-	inst, err := startServe(o, io.Discard)
+	inst, err := startServe(o, stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,55 +130,83 @@ func get(t *testing.T, args ...string) (int, string) {
 
 func TestServeGet(t *testing.T) {
 	ts := startTestServer(t)
-	out := t.TempDir()
-	code, stderr := get(t, "-ca", ts.caFile, "-out", out,
-		ts.url("/small.txt"), ts.url("/big.bin"), ts.url("/sub/inner.txt"), ts.url("/empty"))
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	for name, want := range ts.files {
-		got, err := os.ReadFile(filepath.Join(out, filepath.Base(name)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: got %d bytes, want %d", name, len(got), len(want))
-		}
-	}
-	if left, _ := filepath.Glob(filepath.Join(out, ".*part")); len(left) > 0 {
-		t.Errorf("temporary files left: %v", left)
+	for _, tt := range []struct{ proto, want string }{
+		{"auto", "h3"},
+		{"h3", "h3"},
+		{"hq", "hq-interop"},
+	} {
+		t.Run(tt.proto, func(t *testing.T) {
+			out := t.TempDir()
+			var stdout, stderr syncBuffer
+			code := run(context.Background(), []string{"get", "-v", "-proto", tt.proto, "-ca", ts.caFile, "-out", out,
+				ts.url("/small.txt"), ts.url("/big.bin"), ts.url("/sub/inner.txt"), ts.url("/empty")}, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			for name, want := range ts.files {
+				got, err := os.ReadFile(filepath.Join(out, filepath.Base(name)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s: got %d bytes, want %d", name, len(got), len(want))
+				}
+			}
+			if n := strings.Count(stdout.String(), "("+tt.want+")"); n != len(ts.files) {
+				t.Errorf("%d of %d files over %s:\n%s", n, len(ts.files), tt.want, stdout.String())
+			}
+			if left, _ := filepath.Glob(filepath.Join(out, ".*part")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
 	}
 }
 
 func TestGetFailures(t *testing.T) {
 	ts := startTestServer(t)
+	const notFound = "file missing: HTTP status 404 Not Found"
 	tests := []struct {
 		name string
 		path string
-		want string
+		hq   string // the failure line over HTTP/0.9
+		h3   string // over HTTP/3; "" means the fetch succeeds
 	}{
-		{"missing", "/nope.txt", "file missing: the server reset the stream with code 0x11 (not found)"},
-		{"dotdot", "/sub/../../secret.txt", "code 0x10 (bad request)"},
-		{"encoded dotdot", "/%2e%2e/secret.txt", "code 0x10 (bad request)"},
-		{"symlink out of root", "/link.txt", "code 0x11 (not found)"},
-		{"directory", "/sub", "code 0x11 (not found)"},
+		{"missing", "/nope.txt", "file missing: the server reset the stream with code 0x11 (not found)", notFound},
+		// HTTP/3: the file server cleans the path, and the result is not in the root.
+		{"dotdot", "/sub/../../secret.txt", "code 0x10 (bad request)", notFound},
+		{"encoded dotdot", "/%2e%2e/secret.txt", "code 0x10 (bad request)", notFound},
+		{"symlink out of root", "/link.txt", "code 0x11 (not found)", notFound},
+		// HTTP/3 redirects /sub to /sub/, a directory listing.
+		{"directory", "/sub", "code 0x11 (not found)", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := t.TempDir()
-			code, stderr := get(t, "-ca", ts.caFile, "-out", out, ts.url("/small.txt"), ts.url(tt.path))
-			if code == 0 {
-				t.Fatal("exit 0")
-			}
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tt.path) || !strings.Contains(lines[0], tt.want) {
-				t.Errorf("stderr = %q, want one line about %s with %q", stderr, tt.path, tt.want)
-			}
-			entries, _ := os.ReadDir(out)
-			if len(entries) != 1 || entries[0].Name() != "small.txt" {
-				t.Errorf("output directory holds %v, want only small.txt", entries)
-			}
-		})
+		for _, proto := range []string{"hq", "h3"} {
+			t.Run(tt.name+"/"+proto, func(t *testing.T) {
+				want := tt.hq
+				if proto == "h3" {
+					want = tt.h3
+				}
+				out := t.TempDir()
+				code, stderr := get(t, "-proto", proto, "-ca", ts.caFile, "-out", out, ts.url("/small.txt"), ts.url(tt.path))
+				if want == "" {
+					if code != 0 {
+						t.Fatalf("exit %d: %s", code, stderr)
+					}
+					return
+				}
+				if code == 0 {
+					t.Fatal("exit 0")
+				}
+				lines := strings.Split(strings.TrimSpace(stderr), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], tt.path) || !strings.Contains(lines[0], want) {
+					t.Errorf("stderr = %q, want one line about %s with %q", stderr, tt.path, want)
+				}
+				entries, _ := os.ReadDir(out)
+				if len(entries) != 1 || entries[0].Name() != "small.txt" {
+					t.Errorf("output directory holds %v, want only small.txt", entries)
+				}
+			})
+		}
 	}
 }
 
@@ -231,39 +267,65 @@ func TestBadRequests(t *testing.T) {
 
 func TestMetricsEndpoint(t *testing.T) {
 	ts := startTestServer(t, func(o *serveOptions) { o.metrics = "127.0.0.1:0" })
-	if code, stderr := get(t, "-ca", ts.caFile, "-out", t.TempDir(), ts.url("/small.txt")); code != 0 {
-		t.Fatalf("get: %s", stderr)
+	for _, proto := range []string{"h3", "hq"} {
+		if code, stderr := get(t, "-proto", proto, "-ca", ts.caFile, "-out", t.TempDir(), ts.url("/small.txt")); code != 0 {
+			t.Fatalf("get -proto %s: %s", proto, stderr)
+		}
+	}
+	if code, _ := get(t, "-proto", "h3", "-ca", ts.caFile, "-out", t.TempDir(), ts.url("/nope")); code == 0 {
+		t.Fatal("get /nope: exit 0")
 	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + ts.metrics.addr.String() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	scrape := func() map[string]*dto.MetricFamily {
+		resp, err := client.Get("http://" + ts.metrics.addr.String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fams
 	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	value := func(name, label, val string) float64 {
+	value := func(fams map[string]*dto.MetricFamily, name, label, val string) float64 {
 		for _, m := range fams[name].GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == label && l.GetValue() == val {
-					return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+					return m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
 				}
 			}
 		}
 		t.Errorf("%s{%s=%q} missing", name, label, val)
 		return 0
 	}
-	if v := value("tsumugi_connections_opened_total", "role", "server"); v < 1 {
-		t.Errorf("server connections opened = %v, want ≥ 1", v)
+	// The server records an HTTP/3 request once the client acknowledged
+	// the whole response, which may be just after get returned.
+	fams := scrape()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); fams = scrape() {
+		if value(fams, "tsumugi_http3_requests_total", "class", "2xx") >= 1 &&
+			value(fams, "tsumugi_http3_requests_total", "class", "4xx") >= 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if v := value("tsumugi_packets_received_total", "packet_type", "1rtt"); v < 1 {
+	if v := value(fams, "tsumugi_connections_opened_total", "role", "server"); v < 3 {
+		t.Errorf("server connections opened = %v, want ≥ 3", v)
+	}
+	if v := value(fams, "tsumugi_packets_received_total", "packet_type", "1rtt"); v < 1 {
 		t.Errorf("1-RTT packets received = %v, want ≥ 1", v)
 	}
-	if v := value("tsumugi_streams_opened_total", "type", "client_bidi"); v < 1 {
+	if v := value(fams, "tsumugi_streams_opened_total", "type", "client_bidi"); v < 1 {
 		t.Errorf("client bidi streams = %v, want ≥ 1", v)
+	}
+	for class, want := range map[string]float64{"2xx": 1, "4xx": 1, "5xx": 0} {
+		if v := value(fams, "tsumugi_http3_requests_total", "class", class); v != want {
+			t.Errorf("HTTP/3 requests %s = %v, want %v", class, v, want)
+		}
+		if v := value(fams, "tsumugi_http3_request_duration_seconds", "class", class); v != want {
+			t.Errorf("HTTP/3 request durations %s = %v, want %v", class, v, want)
+		}
 	}
 	if fams["go_goroutines"] == nil {
 		t.Error("Go runtime metrics missing")
@@ -309,37 +371,45 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
-// TestServeDrain stops the server while a transfer runs: the transfer
-// completes and the server stops.
+// TestServeDrain stops the server while a transfer runs, over each
+// protocol: the transfer completes and the server stops.
 func TestServeDrain(t *testing.T) {
-	ts := startTestServer(t)
-	pool, err := caPool(ts.caFile)
-	if err != nil {
-		t.Fatal(err)
+	for _, proto := range []string{"hq", "h3"} {
+		t.Run(proto, func(t *testing.T) {
+			ts := startTestServer(t)
+			pool, err := caPool(ts.caFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			big := ts.files["big.bin"]
+			stopped := false
+			f := &fetcher{
+				tls:    &tls.Config{RootCAs: pool, ServerName: "localhost"},
+				conf:   &quic.Config{HandshakeTimeout: 5 * time.Second},
+				protos: getProtos[proto],
+			}
+			sink := &memSink{}
+			f.progress = func(int) {
+				if !stopped {
+					stopped = true
+					go ts.stop() // as SIGINT would, mid-transfer
+				}
+			}
+			u, _ := parseURL(ts.url("/big.bin"))
+			it := &fetch{url: u, sink: sink}
+			f.run(context.Background(), []*fetch{it})
+			if it.err != nil {
+				t.Fatalf("transfer interrupted: %v", it.err)
+			}
+			if !bytes.Equal(sink.b.Bytes(), big) {
+				t.Fatalf("got %d bytes, want %d", sink.b.Len(), len(big))
+			}
+			if it.proto != getProtos[proto][0] {
+				t.Errorf("fetched over %q", it.proto)
+			}
+			<-ts.done
+		})
 	}
-	big := ts.files["big.bin"]
-	stopped := false
-	f := &fetcher{
-		tls:  &tls.Config{RootCAs: pool, ServerName: "localhost"},
-		conf: &quic.Config{HandshakeTimeout: 5 * time.Second},
-	}
-	sink := &memSink{}
-	f.progress = func(int) {
-		if !stopped {
-			stopped = true
-			go ts.stop() // as SIGINT would, mid-transfer
-		}
-	}
-	u, _ := parseURL(ts.url("/big.bin"))
-	it := &fetch{url: u, sink: sink}
-	f.run(context.Background(), []*fetch{it})
-	if it.err != nil {
-		t.Fatalf("transfer interrupted: %v", it.err)
-	}
-	if !bytes.Equal(sink.b.Bytes(), big) {
-		t.Fatalf("got %d bytes, want %d", sink.b.Len(), len(big))
-	}
-	<-ts.done
 }
 
 // memSink collects a body in memory.

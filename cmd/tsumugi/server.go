@@ -56,16 +56,22 @@ func (s *hqServer) serve(ctx context.Context, ln *quic.Listener) {
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		context.AfterFunc(c.Context(), func() {
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		})
-		s.loops.Go(func() { s.acceptStreams(ctx, c) })
+		s.serveConn(ctx, c)
 	}
+}
+
+// serveConn serves the request streams of c, an accepted connection that
+// negotiated hq-interop, in the background until ctx is done or c is gone.
+func (s *hqServer) serveConn(ctx context.Context, c *quic.Conn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	context.AfterFunc(c.Context(), func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	})
+	s.loops.Go(func() { s.acceptStreams(ctx, c) })
 }
 
 // acceptStreams runs one goroutine per request stream of c until ctx is
@@ -146,8 +152,8 @@ func readRequest(r io.Reader) ([]byte, error) {
 
 // shutdown waits up to grace for the request streams in flight, then
 // closes every connection gracefully (data already written is delivered
-// first, RFC 9000 §10.2 with code 0). serve must have returned, its ctx
-// done.
+// first, RFC 9000 §10.2 with code 0). serve must have returned (or no
+// serveConn be called any more), its ctx done.
 func (s *hqServer) shutdown(grace time.Duration) {
 	s.loops.Wait() // no handler starts after this
 	done := make(chan struct{})

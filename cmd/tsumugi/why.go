@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/tsumugi-quic/tsumugi/http3"
 	"github.com/tsumugi-quic/tsumugi/quic"
 	"github.com/tsumugi-quic/tsumugi/stream"
 )
@@ -30,6 +34,8 @@ const alertNoApplicationProtocol = 120
 // the client used.
 func why(err error, handshakeTimeout time.Duration) string {
 	var (
+		he   *http3.Error
+		hs   *statusError
 		se   *stream.StreamError
 		te   *quic.TransportError
 		ae   *quic.ApplicationError
@@ -42,6 +48,16 @@ func why(err error, handshakeTimeout time.Duration) string {
 		return "interrupted"
 	case errors.As(err, &save):
 		return save.Error()
+	case errors.As(err, &hs) && hs.code == http.StatusNotFound:
+		return "file missing: HTTP status " + hs.status
+	case errors.As(err, &hs):
+		return "HTTP status " + hs.status
+	case errors.As(err, &he) && he.Remote && he.Connection:
+		return fmt.Sprintf("connection closed by the server with %v%s", he.Code, reason(he.Reason))
+	case errors.As(err, &he) && he.Remote:
+		return fmt.Sprintf("stream reset by the server with %v", he.Code)
+	case errors.As(err, &he):
+		return fmt.Sprintf("HTTP/3 protocol error, we sent %v%s", he.Code, reason(he.Reason))
 	case errors.As(err, &se) && se.Remote:
 		switch se.Code {
 		case codeNotFound:
@@ -62,13 +78,13 @@ func why(err error, handshakeTimeout time.Duration) string {
 		case isCert:
 			return fmt.Sprintf("certificate rejected by the server (TLS alert %s)", name)
 		case alert == alertNoApplicationProtocol:
-			return fmt.Sprintf("ALPN refused: the server does not speak %q", alpn)
+			return "ALPN refused: " + refusedALPN(err)
 		}
 		return fmt.Sprintf("TLS handshake failed (%v): %s", te.Code, te.Reason)
 	case errors.As(err, &te):
 		return fmt.Sprintf("connection closed by %s with transport error %v%s", side(te.Remote), te.Code, reason(te.Reason))
 	case errors.As(err, &ae):
-		return fmt.Sprintf("connection closed by %s with application error 0x%x%s", side(ae.Remote), ae.Code, reason(ae.Reason))
+		return fmt.Sprintf("connection closed by %s with application error 0x%x%s%s", side(ae.Remote), ae.Code, h3CodeName(ae.Code), reason(ae.Reason))
 	case errors.Is(err, quic.ErrIdleTimeout):
 		return "connection timed out: no network activity"
 	case errors.Is(err, quic.ErrStatelessReset):
@@ -81,6 +97,34 @@ func why(err error, handshakeTimeout time.Duration) string {
 		return "cannot connect: " + de.Error()
 	}
 	return err.Error()
+}
+
+// refusedALPN says which protocols the server refused: those the
+// dialError that err holds offered.
+func refusedALPN(err error) string {
+	var de *dialError
+	protos := []string{alpn}
+	if errors.As(err, &de) && len(de.protos) > 0 {
+		protos = de.protos
+	}
+	if len(protos) == 1 {
+		return fmt.Sprintf("the server does not speak %q", protos[0])
+	}
+	q := make([]string, len(protos))
+	for i, p := range protos {
+		q[i] = strconv.Quote(p)
+	}
+	return "the server speaks none of " + strings.Join(q, ", ")
+}
+
+// h3CodeName names an HTTP/3 or QPACK error code (RFC 9114 §8.1,
+// RFC 9204 §6) in parentheses, and is empty for any other code.
+func h3CodeName(code uint64) string {
+	c := http3.ErrCode(code)
+	if name := c.String(); !strings.HasPrefix(name, "H3_0x") && !strings.HasPrefix(name, "H3_GREASE") {
+		return " (" + name + ")"
+	}
+	return ""
 }
 
 func side(remote bool) string {
