@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -154,8 +155,9 @@ func (l *link) snapshot() linkStats {
 func (l *link) chance(p float64) bool { return p > 0 && l.rng.Float64() < p }
 
 // handle decides the fate of one datagram read for flow f, with the ECN
-// codepoint ecn. b is the reader's buffer: the link copies what it keeps.
-func (l *link) handle(f *flow, b []byte, ecn byte) {
+// codepoint ecn, crossing the flow's server-facing address back. b is the
+// reader's buffer: the link copies what it keeps.
+func (l *link) handle(f *flow, b []byte, ecn byte, back netip.AddrPort) {
 	now := time.Now()
 	elapsed := l.p.elapsed(now)
 	l.mu.Lock()
@@ -177,7 +179,7 @@ func (l *link) handle(f *flow, b []byte, ecn byte) {
 	}
 	var extra time.Duration
 	if hook := l.p.cfg.Hook; hook != nil {
-		v := hook(&datagramInfo{Proxy: l.p, Dir: l.dir, Seq: seq, Kinds: kinds, Data: b, Back: f.backAddr(), ECN: ecn})
+		v := hook(&datagramInfo{Proxy: l.p, Dir: l.dir, Seq: seq, Kinds: kinds, Data: b, Back: back, ECN: ecn})
 		if v.Drop {
 			l.stats.HookDropped++
 			return

@@ -78,8 +78,9 @@ type datagramInfo struct {
 	Data  []byte  // read-only; valid only during the call
 
 	// Back is the proxy's server-facing address for the datagram's
-	// flow: where a datagram to the server is sent from, or where one
-	// from the server arrived. It changes when the flow is rebound.
+	// flow: where a datagram to the server is sent from (if the flow is
+	// not rebound before it leaves), or where one from the server
+	// arrived. It changes when the flow is rebound.
 	Back netip.AddrPort
 	ECN  byte // the ECN codepoint, with proxyConfig.ECN
 }
@@ -211,13 +212,14 @@ func (p *proxy) readFront() {
 		if f == nil {
 			continue
 		}
-		p.links[toServer].handle(f, buf[:n], p.ecnOf(oob[:oobn]))
+		p.links[toServer].handle(f, buf[:n], p.ecnOf(oob[:oobn]), f.backAddr())
 	}
 }
 
 // readBack forwards datagrams that reach back, one of f's server-facing
 // sockets, to f's client. It ends when back is closed (by rebind or close).
 func (p *proxy) readBack(f *flow, back *net.UDPConn) {
+	via := back.LocalAddr().(*net.UDPAddr).AddrPort()
 	buf := make([]byte, maxDatagram)
 	oob := make([]byte, 128)
 	for {
@@ -228,7 +230,7 @@ func (p *proxy) readBack(f *flow, back *net.UDPConn) {
 			}
 			continue // ECONNREFUSED while the server is not (yet, or any more) there
 		}
-		p.links[toClient].handle(f, buf[:n], p.ecnOf(oob[:oobn]))
+		p.links[toClient].handle(f, buf[:n], p.ecnOf(oob[:oobn]), via)
 	}
 }
 
