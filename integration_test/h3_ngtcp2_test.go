@@ -63,22 +63,27 @@ func TestH3OurClientNgtcp2Server(t *testing.T) {
 	htdocs := t.TempDir()
 	writePayloadFiles(t, htdocs, h3TransferFiles())
 	port := freePort(t)
-	startPeer(t, htdocs, nil, bin, "--quiet", "--timeout=30s", "-d", htdocs,
+	p := startPeer(t, htdocs, nil, bin, "--quiet", "--timeout=30s", "-d", htdocs,
 		"127.0.0.1", strconv.Itoa(port), cert.keyFile, cert.certFile)
 	c, _ := ourH3Client(t, &tls.Config{RootCAs: cert.pool, ServerName: "localhost"})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
-	waitH3Ready(t, ctx, c, base+h3Path(h3Small, 1), h3Small, 1)
+	waitH3Ready(t, ctx, p, c, base+h3Path(h3Small, 1), h3Small, 1)
 	h3Transfers(t, ctx, c, base)
 }
 
-// waitH3Ready retries a first fetch while a peer server that was just
-// started may not be listening yet.
-func waitH3Ready(t *testing.T, ctx context.Context, c *http.Client, url string, size, seed uint64) {
+// waitH3Ready retries a first fetch while p, a peer server that was just
+// started, may not be listening yet.
+func waitH3Ready(t *testing.T, ctx context.Context, p *peerProcess, c *http.Client, url string, size, seed uint64) {
 	t.Helper()
 	var err error
 	for range 50 {
+		select {
+		case <-p.done:
+			t.Fatalf("the server exited: %v", p.err)
+		default:
+		}
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err = h3Get(rctx, c, url, size, seed)
 		cancel()

@@ -25,6 +25,7 @@ type runnerOpts struct {
 	retry      bool   // server: a Retry for every new connection
 	allow0RTT  bool   // server: accept 0-RTT data
 	v2         bool   // server: prefer QUIC v2; client: offer v1, then v2
+	v2First    bool   // client: start in v2, offering v1 too
 	// keyUpdate, for a Tsumugi client, starts a key update every so many
 	// packets (quic-go always starts one after its first 100 packets).
 	keyUpdate uint64
@@ -96,7 +97,10 @@ func runnerOursConfig(o runnerOpts, server bool) *quic.Config {
 		}
 	} else {
 		conf.KeyUpdateInterval = o.keyUpdate
-		if o.v2 {
+		switch {
+		case o.v2First:
+			conf.Versions = []uint32{wire.Version2, wire.Version1}
+		case o.v2:
 			conf.Versions = []uint32{wire.Version1, wire.Version2}
 		}
 	}
@@ -168,6 +172,8 @@ func runnerQgoConfig(o runnerOpts, server bool) *quicgo.Config {
 		if o.v2 {
 			conf.Versions = []quicgo.Version{quicgo.Version2, quicgo.Version1}
 		}
+	} else if o.v2First {
+		conf.Versions = []quicgo.Version{quicgo.Version2, quicgo.Version1}
 	} else if o.v2 {
 		conf.Versions = []quicgo.Version{quicgo.Version1, quicgo.Version2}
 	}
