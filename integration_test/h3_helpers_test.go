@@ -325,7 +325,7 @@ func startPeer(t *testing.T, dir string, env []string, name string, args ...stri
 	}()
 	t.Cleanup(func() {
 		p.stop()
-		if t.Failed() {
+		if t.Failed() || testing.Verbose() {
 			t.Logf("%s output:\n%s", filepath.Base(name), tail(p.out.String(), 4000))
 		}
 	})
