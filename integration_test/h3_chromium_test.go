@@ -45,10 +45,8 @@ fetch("%[1]s")
 // chromiumBinary finds Chromium under the names distributions use.
 func chromiumBinary(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if _, err := exec.LookPath(name); err == nil {
-			return h3Binary(t, name, "chromium")
-		}
+	if _, err := exec.LookPath("chromium-browser"); err == nil {
+		return h3Binary(t, "chromium-browser", "chromium")
 	}
 	return h3Binary(t, "chromium", "chromium")
 }
