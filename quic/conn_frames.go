@@ -118,7 +118,7 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 		case ft == wire.FrameTypePathChallenge:
 			var f wire.PathChallengeFrame
 			f, n, err = wire.ParsePathChallengeFrame(p)
-			if err == nil && st.rxAddr != st.remote {
+			if err == nil && (st.rxAddr != st.remote || st.rxSock != st.sock) {
 				// Answer on the path the challenge came from (§8.2.2).
 				c.sendPathResponse(st.rxAddr, f.Data, st.rxBytes, now)
 			} else if err == nil {

@@ -17,8 +17,8 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	if st.phase >= phaseDraining {
 		return
 	}
-	st.rxAddr, st.rxBytes, st.rxECN = d.addr, len(d.b), recovery.ECNCodepoint(d.ecn&3)
-	if d.addr == st.remote {
+	st.rxAddr, st.rxBytes, st.rxSock, st.rxECN = d.addr, len(d.b), d.sock, recovery.ECNCodepoint(d.ecn&3)
+	if d.addr == st.remote && d.sock == st.sock {
 		st.bytesReceived += uint64(len(d.b))
 	} else if wire.IsLongHeader(d.b[0]) || c.isClient {
 		// Only a client moves, and only with 1-RTT packets (RFC 9000 §9).
@@ -230,9 +230,9 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 	if err != nil {
 		return len(b), true, err
 	}
-	if st.rxAddr != st.remote {
-		c.onPacketFromNewAddress(st.rxAddr, pn, probing, now)
-		if st.rxAddr == st.remote {
+	if st.rxAddr != st.remote || st.rxSock != st.sock {
+		c.onPacketFromNewAddress(st.rxAddr, st.rxSock, pn, probing, now)
+		if st.rxAddr == st.remote && st.rxSock == st.sock {
 			st.bytesReceived += uint64(st.rxBytes)
 		}
 	}

@@ -40,7 +40,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 		if st.closeFrame.due {
 			tb := txPool.Get().(*[]byte)
 			if d := c.appendDatagram((*tb)[:0], now); len(d) > 0 {
-				c.writeDatagram(d, st.remote)
+				c.writeDatagram(d, st.sock, st.remote)
 			}
 			txPool.Put(tb)
 			st.closeFrame.due = false
@@ -59,7 +59,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 	flush := func() {
 		if len(b) > 0 {
 			st.metrics.SendCall()
-			if err := c.ep.writeTrain(b, seg, st.remote, c.ecnCodepoint()); err != nil {
+			if err := c.ep.writeTrain(st.sock, b, seg, st.remote, c.ecnCodepoint()); err != nil {
 				st.metrics.SendError()
 			}
 		}
@@ -111,8 +111,8 @@ func (c *Conn) ecnCodepoint() uint8 {
 }
 
 // writeDatagram sends one datagram that is not part of a train.
-func (c *Conn) writeDatagram(d []byte, addr netip.AddrPort) error {
-	return c.ep.writeTrain(d, len(d), addr, c.ecnCodepoint())
+func (c *Conn) writeDatagram(d []byte, sock int, addr netip.AddrPort) error {
+	return c.ep.writeTrain(sock, d, len(d), addr, c.ecnCodepoint())
 }
 
 // sealKeys returns the keys to send with in space sp, or nil, and whether

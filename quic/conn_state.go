@@ -30,6 +30,7 @@ type connState struct {
 	phase   phase
 	version uint32
 	remote  netip.AddrPort
+	sock    int           // the endpoint socket the path uses (a server's preferred address has its own)
 	tls     *tls.QUICConn // nil once the handshake needs no more of it
 	tlsDone bool          // release tls after the current batch of events
 
@@ -74,6 +75,7 @@ type connState struct {
 	closedSignaled bool           // Conn.closed is closed
 	rxAddr         netip.AddrPort // the source of the datagram being processed
 	rxBytes        int            // its size
+	rxSock         int            // the endpoint socket it came in on
 	rxECN          recovery.ECNCodepoint
 	closeUntil     time.Time // end of the closing or draining period
 	closeSentAt    time.Time

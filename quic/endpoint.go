@@ -8,9 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
-	"errors"
 	"github.com/tsumugi-quic/tsumugi/metrics"
-	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
 	"net"
 	"net/netip"
 	"sync"
@@ -26,8 +24,8 @@ import (
 // server connection when the endpoint listens. Client and server
 // connections may share an endpoint.
 type Endpoint struct {
-	pc     packetConn
-	bc     batchConn // pc, when it reads and writes in batches
+	pc     packetConn // the primary socket's, as socks[0].pc
+	socks  []*socket  // the primary socket, then a preferred address's
 	config *Config
 	// serverTLS is non-nil when the endpoint accepts connections.
 	serverTLS *tls.Config
@@ -78,118 +76,13 @@ func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
-	if bc, ok := pc.(batchConn); ok {
-		e.bc = bc
-		e.group.Go(e.readBatchLoop)
-	} else {
-		e.group.Go(e.readLoop)
-	}
+	e.socks = []*socket{newSocket(0, pc)}
+	e.socks[0].start(e)
 	return e
 }
 
 // LocalAddr returns the socket's address.
 func (e *Endpoint) LocalAddr() net.Addr { return e.pc.LocalAddr() }
-
-// readLoop reads datagrams until the socket closes.
-func (e *Endpoint) readLoop() error {
-	for {
-		rb := getRxBuf(false)
-		n, addr, err := e.pc.ReadFromUDPAddrPort(rb.b)
-		if err != nil {
-			rb.unref()
-			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			// Errors such as an ICMP port unreachable reported on a later
-			// read (Windows) must not stop the endpoint.
-			continue
-		}
-		e.handleDatagram(datagram{rb: rb, b: rb.b[:n], addr: normalizeAddr(addr)})
-	}
-}
-
-// readBatchSize is how many reads one batched system call may return.
-const readBatchSize = 4
-
-// readBatchLoop reads with recvmmsg and GRO: each message may hold a train
-// of datagrams, which share the buffer by reference counting. It takes
-// its buffers only once the socket is readable and gives back the unused
-// ones after each read, so an idle endpoint holds none.
-func (e *Endpoint) readBatchLoop() error {
-	large := e.bc.Features().GRO
-	msgs := make([]udpio.Message, readBatchSize)
-	bufs := make([]*rxBuf, readBatchSize)
-	// batch adapts how many buffers a read takes: one while traffic is
-	// light, up to readBatchSize while reads keep filling them all.
-	batch := 1
-	for {
-		if err := e.bc.WaitReadable(); err != nil {
-			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			continue
-		}
-		for i := range batch {
-			if bufs[i] == nil {
-				bufs[i] = getRxBuf(large)
-			}
-			msgs[i] = udpio.Message{Buf: bufs[i].b}
-		}
-		n, err := e.bc.ReadBatch(msgs[:batch])
-		if err != nil {
-			for i, rb := range bufs {
-				if rb != nil {
-					rb.unref()
-					bufs[i] = nil
-				}
-			}
-			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			continue
-		}
-		for i := 0; i < n; i++ {
-			m := &msgs[i]
-			// ReadBatch may reorder buffers among messages: find this one's.
-			j := 0
-			for j < len(bufs) && (bufs[j] == nil || &bufs[j].b[0] != &m.Buf[0]) {
-				j++
-			}
-			if j == len(bufs) {
-				continue
-			}
-			rb := bufs[j]
-			bufs[j] = nil
-			addr := normalizeAddr(m.Addr)
-			for seg := range m.Segments() {
-				rb.ref()
-				e.handleDatagram(datagram{rb: rb, b: seg, addr: addr, ecn: m.ECN})
-			}
-			rb.unref()
-		}
-		for i, rb := range bufs {
-			if rb != nil {
-				rb.unref()
-				bufs[i] = nil
-			}
-		}
-		clear(msgs) // hold no buffer while waiting for the next datagram
-		switch {
-		case n == batch && batch < readBatchSize:
-			batch *= 2
-		case n < batch/2:
-			batch = max(batch/2, 1)
-		}
-	}
-}
-
-// normalizeAddr unmaps IPv4-in-IPv6 addresses so that one peer has one key.
-func normalizeAddr(a netip.AddrPort) netip.AddrPort {
-	if a.Addr().Is4In6() {
-		return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-	}
-	return a
-}
 
 // handleDatagram routes d; it takes ownership of d's buffer.
 func (e *Endpoint) handleDatagram(d datagram) {
@@ -401,28 +294,28 @@ func (e *Endpoint) connDone(c *Conn) {
 		// A Dial endpoint lives as long as its connection: close the
 		// socket now so that its reader exits; Conn.Close waits for it.
 		e.cancel()
-		e.pc.Close()
+		e.closeSockets()
 	}
 }
 
-// ecnCapable reports whether the socket reads and writes ECN codepoints.
-func (e *Endpoint) ecnCapable() bool { return e.bc != nil && e.bc.Features().ECN }
-
-// writeTrain sends buf as datagrams of seg bytes each (the last may be
-// shorter) to addr, in one system call where the OS offers GSO.
-func (e *Endpoint) writeTrain(buf []byte, seg int, addr netip.AddrPort, ecn uint8) error {
-	if e.bc != nil {
-		return e.bc.WriteGSO(buf, seg, addr, ecn)
-	}
+// closeSockets closes every socket of the endpoint; their readers exit.
+func (e *Endpoint) closeSockets() error {
 	var err error
-	for len(buf) > 0 {
-		n := min(seg, len(buf))
-		if _, werr := e.pc.WriteToUDPAddrPort(buf[:n], addr); werr != nil {
-			err = werr
+	for _, s := range e.socks {
+		if cerr := s.pc.Close(); err == nil {
+			err = cerr
 		}
-		buf = buf[n:]
 	}
 	return err
+}
+
+// ecnCapable reports whether the primary socket carries ECN codepoints.
+func (e *Endpoint) ecnCapable() bool { return e.socks[0].ecnCapable() }
+
+// writeTrain sends a train of datagrams from socket sock (see
+// socket.writeTrain).
+func (e *Endpoint) writeTrain(sock int, buf []byte, seg int, addr netip.AddrPort, ecn uint8) error {
+	return e.socks[sock].writeTrain(buf, seg, addr, ecn)
 }
 
 // writeTo sends one datagram.
@@ -510,7 +403,7 @@ func (e *Endpoint) Close() error {
 		<-c.exited
 	}
 	e.cancel()
-	err := e.pc.Close()
+	err := e.closeSockets()
 	e.group.Wait()
 	return err
 }

@@ -26,7 +26,8 @@ type pathValidation struct {
 	deadline time.Time
 	sentAt   time.Time
 	prev     netip.AddrPort // the path to return to if validation fails
-	prevOK   bool           // prev was validated
+	prevSock int
+	prevOK   bool // prev was validated
 }
 
 // pathChallengeInterval spaces retransmitted PATH_CHALLENGE frames.
@@ -34,7 +35,7 @@ const pathChallengeInterval = 200 * time.Millisecond
 
 // onPacketFromNewAddress decides what a processed 1-RTT packet from addr
 // (not the current path) means. probing: it carried only probing frames.
-func (c *Conn) onPacketFromNewAddress(addr netip.AddrPort, pn uint64, probing bool, now time.Time) {
+func (c *Conn) onPacketFromNewAddress(addr netip.AddrPort, sock int, pn uint64, probing bool, now time.Time) {
 	st := &c.st
 	l := &st.levels[sched.AppData]
 	if probing || c.isClient || !st.handshakeConfirm {
@@ -45,15 +46,15 @@ func (c *Conn) onPacketFromNewAddress(addr netip.AddrPort, pn uint64, probing bo
 	if largest, ok := l.recv.Largest(); ok && pn < largest {
 		return // an older packet, reordered (§9.3)
 	}
-	c.migrateTo(addr, now)
+	c.migrateTo(addr, sock, now)
 }
 
 // migrateTo moves the connection to addr and starts validating it.
-func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
+func (c *Conn) migrateTo(addr netip.AddrPort, sock int, now time.Time) {
 	st := &c.st
 	old := st.remote
-	st.path.prev, st.path.prevOK = old, st.addrValidated
-	st.remote = addr
+	st.path.prev, st.path.prevSock, st.path.prevOK = old, st.sock, st.addrValidated
+	st.remote, st.sock = addr, sock
 	c.remoteAddr.Store(net.UDPAddrFromAddrPort(addr))
 	// RFC 9000 §9.4: a new address needs a fresh congestion window and
 	// RTT estimate; a changed port alone is most likely a NAT rebinding
@@ -82,7 +83,7 @@ func (c *Conn) checkPathValidation(now time.Time) {
 	// §9.3.2: validation failed; go back to the old path if it was good.
 	st.path.active = false
 	if st.path.prevOK {
-		st.remote = st.path.prev
+		st.remote, st.sock = st.path.prev, st.path.prevSock
 		c.remoteAddr.Store(net.UDPAddrFromAddrPort(st.remote))
 		st.addrValidated = true
 		return
@@ -141,5 +142,5 @@ func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int,
 	l.nextPN++
 	buf = buf[:len(buf)+aeadOverhead]
 	c.sealPacket(buf, &p, now)
-	c.writeDatagram(buf, addr)
+	c.writeDatagram(buf, st.rxSock, addr)
 }

@@ -52,6 +52,7 @@ type datagram struct {
 	b    []byte // the payload, within rb.b
 	addr netip.AddrPort
 	ecn  uint8
+	sock int // the endpoint socket it arrived on
 }
 
 // release drops the datagram's reference to its buffer.

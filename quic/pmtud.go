@@ -118,7 +118,7 @@ func (c *Conn) sendMTUProbe(now time.Time) {
 	buf = buf[:len(buf)+aeadOverhead]
 	c.sealPacket(buf, &p, now)
 	st.pmtud.inFlight = size
-	if err := c.writeDatagram(buf, st.remote); err != nil {
+	if err := c.writeDatagram(buf, st.sock, st.remote); err != nil {
 		// EMSGSIZE: the local interface is smaller than the probe.
 		st.pmtud.onLost(size, now, st.rec.SmoothedRTT())
 	}
