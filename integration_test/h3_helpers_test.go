@@ -386,7 +386,7 @@ func fileSum(name string, size, seed uint64) error {
 }
 
 // writePayloadFiles writes the payloads a peer server serves into dir, as
-// h3Path names them, and returns their (size, seed) pairs.
+// h3Path names them.
 func writePayloadFiles(t *testing.T, dir string, pairs [][2]uint64) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "p"), 0o755); err != nil {

@@ -73,8 +73,13 @@ func (h *siteHandler) hasIndex() bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// maxIndexEntries bounds the files the index page lists.
-const maxIndexEntries = 1000
+// maxIndexEntries bounds the files the index page lists, and
+// maxIndexVisits the entries (directories and other files too) it looks
+// at to find them.
+const (
+	maxIndexEntries = 1000
+	maxIndexVisits  = 10 * maxIndexEntries
+)
 
 // indexEntry is one file on the index page.
 type indexEntry struct {
@@ -92,22 +97,27 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <ul>
 {{range .Entries}}<li><a href="{{.Href}}">{{.Name}}</a> ({{.Size}} bytes)</li>
 {{end}}</ul>
-{{if .More}}<p>{{.More}} more files not listed.</p>
+{{if .More}}<p>More files are not listed.</p>
 {{end}}</body>
 </html>
 `))
 
 // index writes the page that lists the regular files under the root,
-// walking its tree in lexical order (symbolic links are not followed),
-// at most maxIndexEntries of them.
+// walking its tree in lexical order (symbolic links are not followed), the
+// first maxIndexEntries of them.
 func (h *siteHandler) index(w http.ResponseWriter, r *http.Request) {
 	var data struct {
 		Proto   string
 		Entries []indexEntry
-		More    int
+		More    bool
 	}
 	data.Proto = r.Proto
+	visited := 0
 	err := fs.WalkDir(h.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if visited++; visited > maxIndexVisits {
+			data.More = true
+			return fs.SkipAll
+		}
 		if err != nil {
 			if p == "." {
 				return err
@@ -118,8 +128,8 @@ func (h *siteHandler) index(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		if len(data.Entries) == maxIndexEntries {
-			data.More++
-			return nil
+			data.More = true
+			return fs.SkipAll // a huge tree costs no more than a full page
 		}
 		info, err := d.Info()
 		if err != nil {
