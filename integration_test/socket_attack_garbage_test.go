@@ -58,7 +58,7 @@ var garbageShapes = []struct {
 
 // TestAttackGarbageDatagrams: datagrams of every size from 0 to 1500 bytes,
 // in each garbage shape, from 32 loopback addresses, while a bystander
-// fetches 8 MB. Nothing panics, the bystander's bytes all arrive, no
+// fetches 4 MB. Nothing panics, the bystander's bytes all arrive, no
 // attacker address gets back more than three times what it sent (answers
 // are Version Negotiation, stateless resets, Retry packets and the first
 // flights of half-open handshakes, all bounded), and afterwards a new
@@ -68,7 +68,7 @@ func TestAttackGarbageDatagrams(t *testing.T) {
 	_, addr := attackServer(t, stc, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	done := bystander(t, ctx, addr, stc, ctc, 8<<20, 1)
+	done := bystander(t, ctx, addr, stc, ctc, 4<<20, 1)
 	attackers := make([]*attacker, 32)
 	for i := range attackers {
 		attackers[i] = newAttacker(t, byte(10+i), false)

@@ -114,23 +114,23 @@ func (m *mangler) run(toServer bool) {
 // TestAttackMangledPackets: two mangled copies of every datagram of a
 // connection, in both directions, just ahead of the real one. Our server
 // and our client each drop what fails to parse or to authenticate and keep
-// going: the attacked connection fetches 4 MB and echoes 1 MB intact, and
-// a bystander's 4 MB arrive intact too.
+// going: the attacked connection fetches 2 MB and echoes 512 KiB intact,
+// and a bystander's 2 MB arrive intact too.
 func TestAttackMangledPackets(t *testing.T) {
 	stc, ctc := testTLS(t)
 	_, addr := attackServer(t, stc, nil)
 	m := newMangler(t, addr, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	done := bystander(t, ctx, addr, stc, ctc, 4<<20, 1)
+	done := bystander(t, ctx, addr, stc, ctc, 2<<20, 1)
 	c, err := clientEndpoint(t, stc).Dial(ctx, m.addr().String(), ctc)
 	if err != nil {
 		t.Fatalf("dial through the mangler: %v", err)
 	}
 	defer c.Close()
 	errs := make(chan error, 2)
-	go func() { errs <- get(ctx, oursConn{c}, 4<<20, 2) }()
-	go func() { errs <- echo(ctx, oursConn{c}, 1<<20, 3) }()
+	go func() { errs <- get(ctx, oursConn{c}, 2<<20, 2) }()
+	go func() { errs <- echo(ctx, oursConn{c}, 512<<10, 3) }()
 	for range 2 {
 		if err := <-errs; err != nil {
 			t.Fatalf("the attacked connection: %v", err)
