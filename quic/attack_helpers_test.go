@@ -182,19 +182,19 @@ func drain(t *testing.T, p *quictest.Peer, quiet time.Duration) []*quictest.Pack
 // traffic counts the bytes and datagrams a server socket sends to each
 // address and receives from each address, through memnet taps.
 type traffic struct {
-	mu                 sync.Mutex
-	sentBytes, rcvd    map[netip.AddrPort]int
-	sentDgrams, rDgram map[netip.AddrPort]int
-	// sentFirst holds the first byte of each datagram sent, by address,
-	// so that tests can tell Retry and Version Negotiation packets apart.
+	mu                     sync.Mutex
+	sentBytes, recvBytes   map[netip.AddrPort]int
+	sentDgrams, recvDgrams map[netip.AddrPort]int
+	// sentKinds holds the type of the first packet of each datagram
+	// sent, by address: Retry and Version Negotiation stand out.
 	sentKinds map[netip.AddrPort][]wire.PacketType
 }
 
 // countTraffic taps spc (a server socket) in both directions.
 func countTraffic(spc *memnet.Conn) *traffic {
 	tr := &traffic{
-		sentBytes: map[netip.AddrPort]int{}, rcvd: map[netip.AddrPort]int{},
-		sentDgrams: map[netip.AddrPort]int{}, rDgram: map[netip.AddrPort]int{},
+		sentBytes: map[netip.AddrPort]int{}, recvBytes: map[netip.AddrPort]int{},
+		sentDgrams: map[netip.AddrPort]int{}, recvDgrams: map[netip.AddrPort]int{},
 		sentKinds: map[netip.AddrPort][]wire.PacketType{},
 	}
 	spc.SetSendFilter(memnet.Tap(func(d *memnet.Datagram) {
@@ -212,8 +212,8 @@ func countTraffic(spc *memnet.Conn) *traffic {
 	}))
 	spc.SetRecvFilter(memnet.Tap(func(d *memnet.Datagram) {
 		tr.mu.Lock()
-		tr.rcvd[d.From] += len(d.Data)
-		tr.rDgram[d.From]++
+		tr.recvBytes[d.From] += len(d.Data)
+		tr.recvDgrams[d.From]++
 		tr.mu.Unlock()
 	}))
 	return tr
@@ -223,7 +223,7 @@ func countTraffic(spc *memnet.Conn) *traffic {
 func (tr *traffic) to(addr netip.AddrPort) (sent, sentDgrams, received int) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return tr.sentBytes[addr], tr.sentDgrams[addr], tr.rcvd[addr]
+	return tr.sentBytes[addr], tr.sentDgrams[addr], tr.recvBytes[addr]
 }
 
 // kinds returns the packet types of the datagrams sent to addr (the first
