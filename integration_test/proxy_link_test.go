@@ -15,6 +15,11 @@ type impairment struct {
 	// the others.
 	Loss float64
 
+	// MaxRun, if positive, caps how many datagrams in a row Loss drops and
+	// how many in a row Corrupt corrupts, as the burst option of the
+	// interop runner's drop-rate and corrupt-rate scenarios does.
+	MaxRun int
+
 	// Burst drops datagrams in bursts (Gilbert-Elliott); zero: off.
 	Burst gilbertElliott
 
@@ -126,6 +131,9 @@ type link struct {
 	rng    *rand.Rand
 	bad    bool      // Gilbert-Elliott state
 	badRun int       // datagrams in the current bad period
+	// lossRun and corruptRun count the datagrams lost and corrupted in a
+	// row, for MaxRun.
+	lossRun, corruptRun int
 	seq    uint64    // datagrams received
 	lastAt time.Time // release time of the latest delayed datagram (FIFO jitter)
 	q      delayQueue
@@ -186,16 +194,23 @@ func (l *link) handle(f *flow, b []byte, ecn byte, back netip.AddrPort) {
 		}
 		extra = max(v.Delay, 0)
 	}
-	if l.chance(l.imp.Loss) {
+	if l.chance(l.imp.Loss) && (l.imp.MaxRun <= 0 || l.lossRun < l.imp.MaxRun) {
+		l.lossRun++
 		l.stats.Lost++
 		return
 	}
+	l.lossRun = 0
 	if l.burstLoss() {
 		l.stats.BurstLost++
 		return
 	}
 	owned := false
-	if l.chance(l.imp.Corrupt) && len(b) > 0 {
+	corrupt := l.chance(l.imp.Corrupt) && len(b) > 0 && (l.imp.MaxRun <= 0 || l.corruptRun < l.imp.MaxRun)
+	if !corrupt {
+		l.corruptRun = 0
+	}
+	if corrupt {
+		l.corruptRun++
 		b = append([]byte(nil), b...)
 		owned = true
 		for range l.imp.CorruptBits {

@@ -1,6 +1,8 @@
 package integration_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"runtime"
@@ -107,5 +109,47 @@ func TestProxyECN(t *testing.T) {
 		if s := b.p.stats(d); s.ECN != [4]uint64{1, 1, 1, 1} {
 			t.Errorf("%v: counted %v", d, s.ECN)
 		}
+	}
+}
+
+// TestProxyMaxRun: with MaxRun, no more than that many datagrams in a row
+// are lost, or corrupted, even at a high rate.
+func TestProxyMaxRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		imp  impairment
+	}{
+		{"loss", impairment{Loss: 0.9, MaxRun: 3}},
+		{"corruption", impairment{Corrupt: 0.9, MaxRun: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 400
+			b := newProxyBench(t, proxyConfig{Seed: 5, ToServer: tc.imp})
+			b.send(toServer, 0, n, 100)
+			s := b.p.stats(toServer)
+			got := b.recv(toServer, int(s.Forwarded))
+			run, prev := 0, -1
+			for _, d := range got {
+				i := int(binary.BigEndian.Uint32(d))
+				if tc.imp.Loss > 0 {
+					if gap := i - prev - 1; gap > 3 {
+						t.Fatalf("%d datagrams lost in a row before %d", gap, i)
+					}
+					prev = i
+					continue
+				}
+				if !bytes.Equal(d, datagram(i, 100)) {
+					run++
+				} else {
+					run = 0
+				}
+				if run > 3 {
+					t.Fatalf("more than 3 datagrams corrupted in a row at %d", i)
+				}
+			}
+			if s.Lost+s.Corrupted < n/2 {
+				t.Errorf("only %d lost and %d corrupted of %d", s.Lost, s.Corrupted, n)
+			}
+		})
 	}
 }
