@@ -42,7 +42,12 @@ func TestRunnerAmplificationLimit(t *testing.T) {
 			}
 			return verdict{}
 		}
+		// The client's ACKs come in fewer datagrams when the machine is
+		// slow, and then its anti-deadlock probes (RFC 9002 §6.2.2.1),
+		// backing off from 1 s, are what the proxy drops: give the
+		// handshake time.
 		cell := newRunnerCell(t, ctx, p, cellSetup{
+			opts:      runnerOpts{patientHandshake: true},
 			proxy:     proxyConfig{ToServer: runnerLink, ToClient: runnerLink, Hook: hook},
 			keepData:  true,
 			serverTLS: stc, clientTLS: ctc,
