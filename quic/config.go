@@ -99,6 +99,12 @@ type Config struct {
 	// Conn.SendDatagram and Conn.ReceiveDatagram.
 	EnableDatagrams bool
 
+	// PreferredAddress, for a server, is a second UDP address ("host:port")
+	// the listener also listens on and offers clients in the
+	// preferred_address transport parameter (RFC 9000 §9.6): clients move
+	// their connections there once the handshake is confirmed.
+	PreferredAddress string
+
 	// QlogDir, when set, makes every connection write a qlog trace
 	// (draft-ietf-quic-qlog, JSON-SEQ) to <QlogDir>/<ODCID>_<role>.sqlog.
 	// The tsumugi command sets it from -qlog or QLOGDIR.

@@ -18,6 +18,7 @@ type connIDs struct {
 	nextLocal  uint64 // sequence number of the next ID we issue
 	peerLimit  uint64 // the peer's active_connection_id_limit
 	sentParams bool
+	routed     bool // newLocal adds new IDs to the endpoint's routes
 
 	remote          []remoteConnID // the peer's IDs we may use, current first
 	retirePriorTo   uint64         // the largest Retire Prior To the peer sent
@@ -45,8 +46,15 @@ type remoteConnID struct {
 func (ids *connIDs) init(c *Conn, odcid, peerSCID []byte) {
 	ids.c = c
 	ids.peerLimit = 2 // RFC 9000 §18.2 default
+	// The endpoint routes the IDs made here when it registers the
+	// connection (it holds its lock meanwhile); later ones route themselves.
+	defer func() { ids.routed = true }()
 	first := ids.newLocal()
 	first.pending = false // the handshake carries it
+	if !c.isClient && c.ep.preferred.IsValid() {
+		// Sequence number 1 goes in preferred_address (RFC 9000 §5.1.1).
+		ids.newLocal().pending = false
+	}
 	if c.isClient {
 		ids.remote = []remoteConnID{{seq: 0, id: append([]byte(nil), odcid...)}}
 	} else {
@@ -62,7 +70,7 @@ func (ids *connIDs) newLocal() *localConnID {
 	l := localConnID{seq: ids.nextLocal, id: id, token: ids.c.ep.statelessResetToken(id), pending: true}
 	ids.nextLocal++
 	ids.local = append(ids.local, l)
-	if ids.c.ep != nil && l.seq > 0 {
+	if ids.routed {
 		ids.c.ep.addConnID(id, ids.c)
 	}
 	return &ids.local[len(ids.local)-1]
@@ -91,6 +99,35 @@ func (ids *connIDs) rotatePeer() {
 	}
 	ids.pendingRetire = append(ids.pendingRetire, ids.remote[0].seq)
 	ids.remote = ids.remote[1:]
+}
+
+// zeroLengthPeer reports whether the peer uses zero-length connection IDs
+// (it then cannot migrate or offer a preferred address, RFC 9000 §5.1).
+func (ids *connIDs) zeroLengthPeer() bool { return len(ids.peerCurrent()) == 0 }
+
+// peerBySeq returns the peer's connection ID with sequence number seq.
+func (ids *connIDs) peerBySeq(seq uint64) []byte {
+	for i := range ids.remote {
+		if ids.remote[i].seq == seq {
+			return ids.remote[i].id
+		}
+	}
+	return nil
+}
+
+// useSeq makes the peer's connection ID seq the one we send to, and
+// retires the one used until now (RFC 9000 §9.6.1, §5.1.2).
+func (ids *connIDs) useSeq(seq uint64) {
+	for i := range ids.remote {
+		if ids.remote[i].seq != seq || i == 0 {
+			continue
+		}
+		ids.pendingRetire = append(ids.pendingRetire, ids.remote[0].seq)
+		r := ids.remote[i]
+		ids.remote = append(ids.remote[:i], ids.remote[i+1:]...)
+		ids.remote[0] = r
+		return
+	}
 }
 
 // setServerID replaces the client's random initial DCID with the server's

@@ -183,6 +183,12 @@ func (c *Conn) nextDeadline(now time.Time) time.Time {
 	if st.graceful != nil {
 		earliest(st.gracefulDeadline())
 	}
+	if st.pref.active {
+		earliest(st.pref.deadline)
+		if !st.pref.sentAt.IsZero() {
+			earliest(st.pref.sentAt.Add(pathChallengeInterval))
+		}
+	}
 	if st.path.active {
 		earliest(st.path.deadline)
 		if !st.path.sentAt.IsZero() {

@@ -44,7 +44,8 @@ type Endpoint struct {
 	all         map[*Conn]struct{}
 	closed      bool
 
-	resetLimiter tokenBucket // stateless resets and version negotiation sent
+	resetLimiter tokenBucket    // stateless resets and version negotiation sent
+	preferred    netip.AddrPort // a listener's preferred address (RFC 9000 §9.6), if any
 	tokensOnce   sync.Once
 	tokenKeys    *tokenProtector // made on first use: only servers issue tokens
 	handshaking  int             // server connections whose handshake is in progress (under mu)

@@ -61,6 +61,7 @@ func (st *connState) localParams() wire.TransportParameters {
 		if st.retrySCID != nil {
 			p.RetrySourceConnectionID = append([]byte{}, st.retrySCID...)
 		}
+		p.PreferredAddress = st.preferredAddressParam()
 		tok := st.cids.local[0].token
 		p.StatelessResetToken = &tok
 	}
@@ -203,6 +204,11 @@ func (c *Conn) handlePeerParams(data []byte) error {
 		if p.StatelessResetToken != nil {
 			st.cids.setPeerResetToken(*p.StatelessResetToken)
 		}
+		if p.PreferredAddress != nil && !st.cids.zeroLengthPeer() {
+			if err := c.onPreferredAddress(p.PreferredAddress); err != nil {
+				return err
+			}
+		}
 	}
 	if err := c.negotiateVersion(&p); err != nil {
 		return err
@@ -288,6 +294,9 @@ func (c *Conn) confirmHandshake() {
 		st.tlsDone = true
 	}
 	st.pmtud.init(st.mtu, c.pmtudLimit())
+	if c.isClient {
+		c.startPreferredValidation(st.now)
+	}
 	st.rec.SetHandshakeConfirmed()
 	c.discardLevel(sched.Handshake)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 
 	"github.com/tsumugi-quic/tsumugi/stream"
@@ -38,6 +40,16 @@ func Listen(network, addr string, tlsConf *tls.Config, conf *Config) (*Listener,
 	ep, err := newEndpoint(network, addr, conf)
 	if err != nil {
 		return nil, err
+	}
+	if conf != nil && conf.PreferredAddress != "" {
+		pa, err := netip.ParseAddrPort(conf.PreferredAddress)
+		if err == nil {
+			err = ep.listenPreferred(pa)
+		}
+		if err != nil {
+			ep.Close()
+			return nil, fmt.Errorf("quic: preferred address: %w", err)
+		}
 	}
 	return listenOn(ep, tc), nil
 }

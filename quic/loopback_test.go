@@ -590,3 +590,44 @@ func TestCloseGraceful(t *testing.T) {
 		t.Fatalf("peer's close: %v", err)
 	}
 }
+
+// TestPreferredAddress: a server with a preferred address sees its
+// clients move there after the handshake (RFC 9000 §9.6); transfers go on.
+func TestPreferredAddress(t *testing.T) {
+	ln, cc, sc := newTestPair(t, &Config{PreferredAddress: "127.0.0.1:0"}, nil)
+	pref := ln.ep.preferred
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		for {
+			s, err := sc.AcceptStream(ctx)
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(s, s); s.Close() }()
+		}
+	}()
+	for cc.RemoteAddr().String() != pref.String() {
+		request2(t, ctx, cc)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the client still sends to %v, not the preferred %v", cc.RemoteAddr(), pref)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	request2(t, ctx, cc)
+}
+
+// request2 echoes a few bytes on a new stream.
+func request2(t *testing.T, ctx context.Context, c *Conn) {
+	t.Helper()
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("ping"))
+	s.CloseWrite()
+	if b, err := io.ReadAll(s); err != nil || string(b) != "ping" {
+		t.Fatalf("echo: %q, %v", b, err)
+	}
+}

@@ -116,31 +116,7 @@ func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int,
 	if st.app.seal == nil {
 		return
 	}
-	l := &st.levels[sched.AppData]
-	p := builtPacket{sp: sched.AppData, pt: wire.Packet1RTT, lengthOffset: -1, keys: st.app.seal, pn: l.nextPN}
-	p.pnLen = wire.PacketNumberLen(p.pn, l.largestAcked, l.hasAcked)
-	tb := txPool.Get().(*[]byte)
-	defer txPool.Put(tb)
-	buf := (*tb)[:0]
-	buf = wire.AppendShortHeader(buf, st.cids.peerCurrent(), p.pnLen, st.app.sendPhase, false)
-	p.pnOffset = len(buf)
-	buf = wire.AppendPacketNumber(buf, p.pn, p.pnLen)
 	f := wire.PathResponseFrame{Data: data}
-	buf = f.Append(buf)
-	size := min(minInitialPacketSize, 3*received)
-	if pad := size - aeadOverhead - len(buf); pad > 0 {
-		buf = wire.AppendPadding(buf, pad)
-	}
-	if pad := 4 - p.pnLen - (len(buf) - p.pnOffset - p.pnLen); pad > 0 {
-		buf = wire.AppendPadding(buf, pad)
-	}
-	rec := st.records.Get()
-	rec.Space, rec.PacketNumber = sched.AppData, p.pn
-	rec.Add(sched.FrameRecord{Kind: sched.FrameControl, Type: uint8(wire.FrameTypePathResponse)})
-	p.rec = rec
-	p.payloadEnd = len(buf)
-	l.nextPN++
-	buf = buf[:len(buf)+aeadOverhead]
-	c.sealPacket(buf, &p, now)
-	c.writeDatagram(buf, st.rxSock, addr)
+	var frame [9]byte
+	c.sendProbe(now, addr, st.rxSock, st.cids.peerCurrent(), f.Append(frame[:0]), min(minInitialPacketSize, 3*received))
 }
