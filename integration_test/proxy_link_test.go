@@ -131,13 +131,14 @@ type link struct {
 	rng    *rand.Rand
 	bad    bool      // Gilbert-Elliott state
 	badRun int       // datagrams in the current bad period
-	// lossRun and corruptRun count the datagrams lost and corrupted in a
-	// row, for MaxRun.
-	lossRun, corruptRun int
 	seq    uint64    // datagrams received
 	lastAt time.Time // release time of the latest delayed datagram (FIFO jitter)
 	q      delayQueue
 	stats  linkStats
+
+	// lossRun and corruptRun count the datagrams lost and corrupted in a
+	// row, for MaxRun.
+	lossRun, corruptRun int
 }
 
 func newLink(p *proxy, dir direction, imp impairment, seed uint64) *link {
