@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +36,10 @@ The client saves files into -downloads (default /downloads).
 Test cases: handshake, transfer, longrtt, multiplexing, blackhole,
 handshakeloss, transferloss, handshakecorruption, transfercorruption,
 amplificationlimit, ecn, ipv6, rebind-port, rebind-addr, retry,
-resumption, zerortt, keyupdate, v2. Any other test case exits with
-status 127, as the runner expects for unsupported ones.`
+resumption, zerortt, keyupdate, v2, connectionmigration (the server offers
+a preferred address on -preferred-port of its address, and the client moves
+there). Any other test case exits with status 127, as the runner expects
+for unsupported ones.`
 
 // interopCases lists the test cases this endpoint supports, with what each
 // changes.
@@ -46,6 +50,31 @@ var interopCases = map[string]bool{
 	"amplificationlimit": true, "ecn": true, "ipv6": true,
 	"rebind-port": true, "rebind-addr": true, "retry": true,
 	"resumption": true, "zerortt": true, "keyupdate": true, "v2": true,
+	"connectionmigration": true,
+}
+
+// preferredAddress returns the address to offer as preferred for a server
+// listening on listen: the same IP (or, for an unspecified one, the
+// host's first global IPv4 address) on port.
+func preferredAddress(listen string, port int) (string, error) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.IsUnspecified() {
+		ip = netip.MustParseAddr("127.0.0.1")
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if pn, ok := a.(*net.IPNet); ok {
+				if x, ok := netip.AddrFromSlice(pn.IP); ok && x.Unmap().Is4() && x.IsGlobalUnicast() {
+					ip = x.Unmap()
+					break
+				}
+			}
+		}
+	}
+	return netip.AddrPortFrom(ip, uint16(port)).String(), nil
 }
 
 // runInterop is `tsumugi interop`.
@@ -55,6 +84,7 @@ func runInterop(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	downloads := fs.String("downloads", "/downloads", "`directory` the client saves into")
 	certDir := fs.String("certs", "/certs", "`directory` with cert.pem and priv.key")
 	listen := fs.String("listen", ":443", "UDP `address` the server listens on")
+	prefPort := fs.Int("preferred-port", 4444, "connectionmigration: the `port` of the server's preferred address")
 	if code, stop := parseFlags(fs, args); stop {
 		return code
 	}
@@ -77,6 +107,12 @@ func runInterop(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			o.allow0RTT = true
 		case "v2":
 			o.versions = []uint32{wire.Version2, wire.Version1}
+		case "connectionmigration":
+			var err error
+			if o.preferred, err = preferredAddress(*listen, *prefPort); err != nil {
+				fmt.Fprintf(stderr, "tsumugi interop: %v\n", err)
+				return 2
+			}
 		}
 		srv, err := startServe(o, stderr)
 		if err != nil {

@@ -73,6 +73,7 @@ type serveOptions struct {
 	// Set by `tsumugi interop`, not by flags.
 	allow0RTT bool
 	versions  []uint32
+	preferred string // a preferred address to offer (RFC 9000 §9.6)
 	drain     time.Duration
 	verbose   bool
 }
@@ -167,7 +168,8 @@ func startServe(o serveOptions, stderr io.Writer) (_ *serveInstance, err error) 
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	conf := &quic.Config{QlogDir: o.qlog, RequireAddressValidation: o.retry, Allow0RTT: o.allow0RTT, Versions: o.versions}
+	conf := &quic.Config{QlogDir: o.qlog, RequireAddressValidation: o.retry, Allow0RTT: o.allow0RTT,
+		Versions: o.versions, PreferredAddress: o.preferred}
 	if s.ln, err = quic.Listen("udp", o.listen, tc, withCollector(conf, s.collector)); err != nil {
 		return nil, err
 	}
