@@ -15,9 +15,11 @@ type impairment struct {
 	// the others.
 	Loss float64
 
-	// MaxRun, if positive, caps how many datagrams in a row Loss drops and
-	// how many in a row Corrupt corrupts, as the burst option of the
-	// interop runner's drop-rate and corrupt-rate scenarios does.
+	// MaxRun, if positive, caps how many datagrams of a flow in a row
+	// Loss drops and how many in a row Corrupt corrupts, as the burst
+	// option of the interop runner's drop-rate and corrupt-rate scenarios
+	// does (the runner has one connection at a time: the cap is per
+	// flow).
 	MaxRun int
 
 	// Burst drops datagrams in bursts (Gilbert-Elliott); zero: off.
@@ -135,10 +137,6 @@ type link struct {
 	lastAt time.Time // release time of the latest delayed datagram (FIFO jitter)
 	q      delayQueue
 	stats  linkStats
-
-	// lossRun and corruptRun count the datagrams lost and corrupted in a
-	// row, for MaxRun.
-	lossRun, corruptRun int
 }
 
 func newLink(p *proxy, dir direction, imp impairment, seed uint64) *link {
@@ -195,23 +193,24 @@ func (l *link) handle(f *flow, b []byte, ecn byte, back netip.AddrPort) {
 		}
 		extra = max(v.Delay, 0)
 	}
-	if l.chance(l.imp.Loss) && (l.imp.MaxRun <= 0 || l.lossRun < l.imp.MaxRun) {
-		l.lossRun++
+	run := &f.runs[l.dir] // guarded by l.mu
+	if l.chance(l.imp.Loss) && (l.imp.MaxRun <= 0 || run.lost < l.imp.MaxRun) {
+		run.lost++
 		l.stats.Lost++
 		return
 	}
-	l.lossRun = 0
+	run.lost = 0
 	if l.burstLoss() {
 		l.stats.BurstLost++
 		return
 	}
 	owned := false
-	corrupt := l.chance(l.imp.Corrupt) && len(b) > 0 && (l.imp.MaxRun <= 0 || l.corruptRun < l.imp.MaxRun)
+	corrupt := l.chance(l.imp.Corrupt) && len(b) > 0 && (l.imp.MaxRun <= 0 || run.corrupted < l.imp.MaxRun)
 	if !corrupt {
-		l.corruptRun = 0
+		run.corrupted = 0
 	}
 	if corrupt {
-		l.corruptRun++
+		run.corrupted++
 		b = append([]byte(nil), b...)
 		owned = true
 		for range l.imp.CorruptBits {

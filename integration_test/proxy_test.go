@@ -113,6 +113,10 @@ type proxy struct {
 type flow struct {
 	client netip.AddrPort
 	back   atomic.Pointer[net.UDPConn] // connected to the server; swapped by rebind
+
+	// runs counts, per direction, the datagrams lost and corrupted in a
+	// row (impairment.MaxRun); each guarded by its link's lock.
+	runs [2]struct{ lost, corrupted int }
 }
 
 // newProxy starts a proxy in front of the server at serverAddr and closes it
