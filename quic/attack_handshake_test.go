@@ -2,6 +2,7 @@ package quic
 
 import (
 	"crypto/rand"
+	"fmt"
 	"net/netip"
 	"testing"
 	"testing/synctest"
@@ -232,6 +233,13 @@ func TestAttackHalfOpenMemory(t *testing.T) {
 // Initial before it creates a connection keeps none (see ANCHORS: "a whole
 // connection allocated for every spoofed Initial before decryption").
 func TestAttackUndecryptableInitials(t *testing.T) {
+	// A skip inside the bubble would not show as one: the verdict leaves it.
+	var bug string
+	defer func() {
+		if bug != "" {
+			t.Skip(bug)
+		}
+	}()
 	synctest.Test(t, func(t *testing.T) {
 		tn := newTestNet(t)
 		ln, spc := tn.listen(&Config{HandshakeTimeout: 3 * time.Second})
@@ -266,7 +274,7 @@ func TestAttackUndecryptableInitials(t *testing.T) {
 			t.Fatalf("%d connections left after the handshake timeout", got)
 		}
 		if conns > 0 {
-			t.Skipf("BUG: %d undecryptable Initials created %d connections (each held until HandshakeTimeout, each a handshake slot that pushes real clients into Retry): the endpoint allocates a connection before it opens the client's first Initial", n, conns)
+			bug = fmt.Sprintf("BUG: %d undecryptable Initials created %d connections (each held until HandshakeTimeout, each a handshake slot that pushes real clients into Retry): the endpoint allocates a connection before it opens the client's first Initial", n, conns)
 		}
 	})
 }
