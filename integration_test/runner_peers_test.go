@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -106,6 +107,11 @@ func runnerOursConfig(o runnerOpts, server bool) *quic.Config {
 	}
 	if o.patientHandshake {
 		conf.HandshakeTimeout = 2 * time.Minute
+	}
+	// RUNNER_QLOG=dir makes Tsumugi's servers in the runner cells write
+	// qlog traces there: a debugging aid.
+	if d := os.Getenv("RUNNER_QLOG"); d != "" && server {
+		conf.QlogDir = d
 	}
 	return conf
 }
