@@ -27,6 +27,7 @@ type runnerOpts struct {
 	allow0RTT  bool   // server: accept 0-RTT data
 	v2         bool   // server: prefer QUIC v2; client: offer v1, then v2
 	v2First    bool   // client: start in v2, offering v1 too
+	preferred  bool   // Tsumugi server: offer a preferred address (RFC 9000 §9.6)
 	// keyUpdate, for a Tsumugi client, starts a key update every so many
 	// packets (quic-go always starts one after its first 100 packets).
 	keyUpdate uint64
@@ -95,6 +96,9 @@ func runnerOursConfig(o runnerOpts, server bool) *quic.Config {
 		conf.Allow0RTT = o.allow0RTT
 		if o.v2 {
 			conf.Versions = []uint32{wire.Version2, wire.Version1}
+		}
+		if o.preferred {
+			conf.PreferredAddress = o.loopback()
 		}
 	} else {
 		conf.KeyUpdateInterval = o.keyUpdate
