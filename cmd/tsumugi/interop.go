@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/tsumugi-quic/tsumugi/http3"
 	"io"
 	"net"
 	"net/netip"
@@ -36,7 +37,8 @@ The client saves files into -downloads (default /downloads).
 Test cases: handshake, transfer, longrtt, multiplexing, blackhole,
 handshakeloss, transferloss, handshakecorruption, transfercorruption,
 amplificationlimit, ecn, ipv6, rebind-port, rebind-addr, retry,
-resumption, zerortt, keyupdate, v2, connectionmigration (the server offers
+resumption, zerortt, keyupdate, v2, multiconnect (one connection per file),
+http3 (the client speaks HTTP/3), connectionmigration (the server offers
 a preferred address on -preferred-port of its address, and the client moves
 there). Any other test case exits with status 127, as the runner expects
 for unsupported ones.`
@@ -50,7 +52,7 @@ var interopCases = map[string]bool{
 	"amplificationlimit": true, "ecn": true, "ipv6": true,
 	"rebind-port": true, "rebind-addr": true, "retry": true,
 	"resumption": true, "zerortt": true, "keyupdate": true, "v2": true,
-	"connectionmigration": true,
+	"connectionmigration": true, "multiconnect": true, "http3": true,
 }
 
 // preferredAddress returns the address to offer as preferred for a server
@@ -151,8 +153,19 @@ func interopClient(ctx context.Context, testcase string, requests []string, dir 
 		conf.Versions = []uint32{wire.Version1, wire.Version2}
 	}
 	rounds := [][]string{requests}
-	if (testcase == "resumption" || testcase == "zerortt") && len(requests) > 1 {
+	switch {
+	case (testcase == "resumption" || testcase == "zerortt") && len(requests) > 1:
 		rounds = [][]string{requests[:1], requests[1:]}
+	case testcase == "multiconnect":
+		// One connection per file (the runner's handshakeloss case).
+		rounds = rounds[:0]
+		for _, r := range requests {
+			rounds = append(rounds, []string{r})
+		}
+	}
+	protos := []string{alpn}
+	if testcase == "http3" {
+		protos = []string{http3.NextProtoH3}
 	}
 	failed := false
 	for i, round := range rounds {
@@ -172,7 +185,7 @@ func interopClient(ctx context.Context, testcase string, requests []string, dir 
 			}
 			items = append(items, &fetch{url: u, sink: fsink})
 		}
-		f := &fetcher{tls: tc, conf: withCollector(conf, metrics.New()), early: testcase == "zerortt" && i > 0}
+		f := &fetcher{tls: tc, conf: withCollector(conf, metrics.New()), early: testcase == "zerortt" && i > 0, protos: protos}
 		f.run(ctx, items)
 		for _, it := range items {
 			if it.err != nil {

@@ -43,7 +43,7 @@ func freeUDPPort(t *testing.T) string {
 // other for the test cases that need no network simulator, as the runner
 // would, and checks every file.
 func TestInteropEndpoint(t *testing.T) {
-	for _, tc := range []string{"handshake", "transfer", "multiplexing", "retry", "resumption", "zerortt", "keyupdate", "v2", "connectionmigration"} {
+	for _, tc := range []string{"handshake", "transfer", "multiplexing", "retry", "resumption", "zerortt", "keyupdate", "v2", "connectionmigration", "multiconnect", "http3"} {
 		t.Run(tc, func(t *testing.T) {
 			www, downloads, certDir := t.TempDir(), t.TempDir(), t.TempDir()
 			writeTestCerts(t, certDir)
