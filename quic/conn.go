@@ -45,6 +45,7 @@ type Conn struct {
 	remoteAddr atomic.Pointer[net.UDPAddr]
 	srtt       atomic.Int64  // smoothed RTT in ns, for stream window tuning
 	retried    atomic.Bool   // client: the server sent a Retry (for tests and qlog)
+	epClosing  atomic.Bool   // the endpoint is closing: end without a closing period
 	ecnMarking atomic.Bool   // our packets carry ECT(0) and the peer's counts validate
 	spurious   atomic.Uint64 // losses that turned out spurious
 
@@ -266,6 +267,9 @@ func (c *Conn) requestClose(r *closeRequest) {
 // abortLocal closes the connection at once because of err, for example when
 // the endpoint closes.
 func (c *Conn) abortLocal(err error) {
+	if err == ErrEndpointClosed {
+		c.epClosing.Store(true)
+	}
 	c.requestClose(&closeRequest{code: 0, err: err})
 }
 

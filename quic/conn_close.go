@@ -27,6 +27,17 @@ func (c *Conn) handleCloseRequest(now time.Time) {
 	r := c.closeReq
 	c.closeMu.Unlock()
 	st := &c.st
+	if c.epClosing.Load() {
+		// The socket goes away: no closing or draining period, and no
+		// more patience for a graceful close (the CONNECTION_CLOSE still
+		// goes out first if we were not closing yet).
+		if st.phase < phaseClosing {
+			c.closeWith(&ApplicationError{}, ErrEndpointClosed, now)
+		}
+		st.graceful = nil
+		st.closeUntil = now
+		return
+	}
 	if r == nil || st.graceful == r || st.phase >= phaseClosing {
 		return
 	}
@@ -38,11 +49,6 @@ func (c *Conn) handleCloseRequest(now time.Time) {
 	}
 	if r.err != nil {
 		c.closeWith(&ApplicationError{Code: r.code, Reason: r.reason}, r.err, now)
-		if r.err == ErrEndpointClosed {
-			// The socket goes away: send CONNECTION_CLOSE and stop, with
-			// no closing period to answer stray packets in.
-			st.closeUntil = now
-		}
 		return
 	}
 	c.closeLocal(&ApplicationError{Code: r.code, Reason: r.reason}, now)

@@ -135,6 +135,9 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 	if l.recv.IsDuplicate(pn) {
 		return n, true, nil
 	}
+	if hdr.Type == wire.Packet0RTT {
+		st.zeroRTTReceived = true
+	}
 	if c.isClient && sp == sched.Initial && !st.gotServerInitial {
 		// RFC 9000 §7.2: the client switches to the server's chosen ID.
 		st.gotServerInitial = true

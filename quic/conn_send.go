@@ -288,6 +288,7 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 			// RFC 9000 §12.4: no ACK, CRYPTO or most control frames in 0-RTT.
 			pkt := sched.Packet{Space: sp, Budget: budget, ZeroRTT: true, Credit: &st.flow.credit}
 			buf = st.sched.Build(buf, &pkt, rec)
+			st.zeroRTTSent = st.zeroRTTSent || rec.AckEliciting
 		}
 	case probe || c.mayIncreaseFlight(now):
 		pkt := sched.Packet{Space: sp, Budget: budget, Ack: &l.ackSrc, Crypto: &l.cryptoSrc}

@@ -55,7 +55,8 @@ type connState struct {
 	retrySCID         []byte            // the Source Connection ID of the Retry (sent or received)
 	gotRetry          bool              // client: a Retry was processed
 	zeroRTTParams     *rememberedParams // client: limits 0-RTT data relies on
-	zeroRTTSent       bool
+	zeroRTTSent       bool              // client: a 0-RTT packet carried data
+	zeroRTTReceived   bool              // server: a 0-RTT packet was processed
 	zeroRTTRejected   bool
 	token             []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
 	tokenKey          string // client: the TokenStore key of this server

@@ -252,7 +252,13 @@ func (c *Conn) onHandshakeComplete() error {
 	st.phase = phaseEstablished
 	c.tlsState = st.tls.ConnectionState()
 	c.version = st.version
-	c.used0RTT = st.zeroRTTSent && !st.zeroRTTRejected
+	if c.isClient {
+		c.used0RTT = st.zeroRTTSent && !st.zeroRTTRejected
+	} else {
+		// crypto/tls installs 0-RTT read keys only when it accepts early
+		// data; we count it once a 0-RTT packet was processed with them.
+		c.used0RTT = st.zeroRTTReceived
+	}
 	st.app.zeroSeal = nil // RFC 9001 §4.9.3: 1-RTT from now on
 	if c.tlsState.NegotiatedProtocol == "" {
 		// crypto/tls enforces ALPN for QUIC (RFC 9001 §8.1); be explicit.

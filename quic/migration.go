@@ -70,7 +70,13 @@ func (c *Conn) migrateTo(addr netip.AddrPort, sock int, now time.Time) {
 	st.path.active = true
 	rand.Read(st.path.data[:])
 	st.path.deadline = now.Add(max(3*st.rec.PTO(), 6*333*time.Millisecond))
-	st.path.sentAt = time.Time{}
+	// The first packet on the new path is the PATH_CHALLENGE, in its own
+	// datagram padded toward 1200 bytes within three times what arrived
+	// there (§8.2.1, §9.3.1); ACKs and data follow.
+	f := wire.PathChallengeFrame{Data: st.path.data}
+	var frame [9]byte
+	c.sendProbe(now, addr, sock, st.cids.peerCurrent(), f.Append(frame[:0]), min(minInitialPacketSize, 3*st.rxBytes))
+	st.path.sentAt = now
 	st.metrics.PathChanged()
 }
 

@@ -159,4 +159,7 @@ func (c *Conn) sendProbe(now time.Time, addr netip.AddrPort, sock int, dcid []by
 	buf = buf[:len(buf)+aeadOverhead]
 	c.sealPacket(buf, &p, now)
 	c.writeDatagram(buf, sock, addr)
+	if addr == st.remote && sock == st.sock {
+		st.bytesSent += uint64(len(buf)) // counts toward the 3x limit (RFC 9000 §8.1)
+	}
 }

@@ -165,7 +165,6 @@ func (c *Conn) startZeroRTT() {
 	c.open.setPeerMaxStreamData(r.maxStreamDataBidiRemote, r.maxStreamDataUni)
 	c.open.raise(bidi, r.maxStreamsBidi)
 	c.open.raise(uni, r.maxStreamsUni)
-	st.zeroRTTSent = true
 	close(c.earlyReady)
 }
 

@@ -148,7 +148,7 @@ func interopClient(ctx context.Context, testcase string, requests []string, dir 
 	conf := &quic.Config{HandshakeTimeout: 30 * time.Second, QlogDir: os.Getenv("QLOGDIR"), MaxIdleTimeout: time.Minute}
 	switch testcase {
 	case "keyupdate":
-		conf.KeyUpdateInterval = 100 // update keys early and often in the transfer
+		conf.KeyUpdateInterval = 16 // update keys early and often in the transfer
 	case "v2":
 		conf.Versions = []uint32{wire.Version1, wire.Version2}
 	}
