@@ -98,6 +98,9 @@ func (ids *connIDs) rotatePeer() {
 		return
 	}
 	ids.pendingRetire = append(ids.pendingRetire, ids.remote[0].seq)
+	if ids.remote[0].hasToken {
+		ids.c.ep.removeResetToken(ids.remote[0].token, ids.c)
+	}
 	ids.remote = ids.remote[1:]
 }
 
@@ -123,6 +126,9 @@ func (ids *connIDs) useSeq(seq uint64) {
 			continue
 		}
 		ids.pendingRetire = append(ids.pendingRetire, ids.remote[0].seq)
+		if ids.remote[0].hasToken {
+			ids.c.ep.removeResetToken(ids.remote[0].token, ids.c)
+		}
 		r := ids.remote[i]
 		ids.remote = append(ids.remote[:i], ids.remote[i+1:]...)
 		ids.remote[0] = r
@@ -185,6 +191,9 @@ func (ids *connIDs) handleNewConnectionID(f *wire.NewConnectionIDFrame) error {
 		for _, r := range ids.remote {
 			if r.seq < ids.retirePriorTo {
 				ids.pendingRetire = append(ids.pendingRetire, r.seq)
+				if r.hasToken {
+					ids.c.ep.removeResetToken(r.token, ids.c)
+				}
 				continue
 			}
 			kept = append(kept, r)

@@ -155,6 +155,11 @@ func (e *Endpoint) handleDatagram(d datagram) {
 // acceptConn creates a server connection for a client's first Initial, or
 // answers it with a Retry (RFC 9000 §8.1.2) and returns nil.
 func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
+	if !initialOpens(d.b, hdr) {
+		// Garbage or forged Initials cost no connection state, no Retry
+		// and no handshake slot: only a key derivation and a decryption.
+		return nil
+	}
 	now := time.Now()
 	s := connSetup{
 		remote: d.addr, version: hdr.Version, tlsConf: e.serverTLS, config: e.config,
@@ -197,6 +202,27 @@ func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
 	return c
 }
 
+// initialOpens reports whether the client Initial at the start of b
+// decrypts with the Initial keys of its Destination Connection ID (RFC
+// 9001 §5.2). It works on a copy: the connection opens it again.
+func initialOpens(b []byte, hdr *wire.LongHeader) bool {
+	n := hdr.PacketLen
+	if n <= 0 || n > len(b) || n > maxPacketBufferSize {
+		return false
+	}
+	var scratch [maxPacketBufferSize]byte
+	pkt := scratch[:n]
+	copy(pkt, b)
+	_, open := wire.NewInitialKeys(hdr.Version, hdr.DstConnID, false)
+	pnLen, truncated, err := open.RemoveHeaderProtection(pkt, hdr.PNOffset)
+	if err != nil {
+		return false
+	}
+	pn := wire.DecodePacketNumber(wire.NoPacketNumber, truncated, pnLen*8)
+	_, err = open.Open(pkt, hdr.PNOffset+pnLen, pn)
+	return err == nil
+}
+
 // sendRetry answers an Initial with a Retry carrying a token bound to the
 // client's address (RFC 9000 §8.1.2, §17.2.5). It keeps no state: the
 // token brings back what the connection needs. A Retry is smaller than the
@@ -235,6 +261,15 @@ func (e *Endpoint) handshakeFinished(c *Conn) {
 func (e *Endpoint) addResetToken(t [16]byte, c *Conn) {
 	e.mu.Lock()
 	e.resetTokens[t] = c
+	e.mu.Unlock()
+}
+
+// removeResetToken forgets a token of c's peer (its connection ID retired).
+func (e *Endpoint) removeResetToken(t [16]byte, c *Conn) {
+	e.mu.Lock()
+	if e.resetTokens[t] == c {
+		delete(e.resetTokens, t)
+	}
 	e.mu.Unlock()
 }
 
