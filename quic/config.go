@@ -105,6 +105,12 @@ type Config struct {
 	// their connections there once the handshake is confirmed.
 	PreferredAddress string
 
+	// DisableActiveMigration, for a server, sends disable_active_migration
+	// (RFC 9000 §18.2): clients must not move the connection to a new
+	// local address (Conn.Migrate refuses). The server still follows a
+	// client whose address changes under it, as after a NAT rebinding.
+	DisableActiveMigration bool
+
 	// QlogDir, when set, makes every connection write a qlog trace
 	// (draft-ietf-quic-qlog, JSON-SEQ) to <QlogDir>/<ODCID>_<role>.sqlog.
 	// The tsumugi command sets it from -qlog or QLOGDIR.

@@ -26,7 +26,6 @@ type Conn struct {
 	isClient          bool
 	config            *Config
 	tlsConf           *tls.Config
-	localAddr         net.Addr
 	created           time.Time
 
 	ctx           context.Context // done when the connection is gone; context.Cause says why
@@ -42,6 +41,7 @@ type Conn struct {
 	version  uint32
 	used0RTT bool
 
+	localAddr  atomic.Pointer[net.UDPAddr] // changes when a client migrates
 	remoteAddr atomic.Pointer[net.UDPAddr]
 	srtt       atomic.Int64  // smoothed RTT in ns, for stream window tuning
 	retried    atomic.Bool   // client: the server sent a Retry (for tests and qlog)
@@ -64,6 +64,8 @@ type Conn struct {
 
 	closeMu  sync.Mutex
 	closeReq *closeRequest // set by Close/CloseWithError, taken by the goroutine
+	// migrateReq is Migrate's request, until the goroutine answers it.
+	migrateReq *migrateRequest
 
 	// Everything below is owned by the connection goroutine.
 	st connState
@@ -110,7 +112,6 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 		isClient:      s.isClient,
 		config:        s.config,
 		tlsConf:       s.tlsConf,
-		localAddr:     ep.LocalAddr(),
 		created:       time.Now(),
 		handshakeDone: make(chan struct{}),
 		earlyReady:    make(chan struct{}),
@@ -120,6 +121,9 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.remoteAddr.Store(net.UDPAddrFromAddrPort(s.remote))
+	if ua, ok := ep.LocalAddr().(*net.UDPAddr); ok {
+		c.localAddr.Store(ua)
+	}
 	c.wake.init()
 	c.acceptBidi.init()
 	c.acceptUni.init()
@@ -137,7 +141,12 @@ func newConn(ep *Endpoint, s connSetup) *Conn {
 func (c *Conn) Context() context.Context { return c.ctx }
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.localAddr }
+func (c *Conn) LocalAddr() net.Addr {
+	if a := c.localAddr.Load(); a != nil {
+		return a
+	}
+	return c.ep.LocalAddr()
+}
 
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remoteAddr.Load() }

@@ -133,7 +133,7 @@ func (c *Conn) handleFrames(sp sched.Space, pt wire.PacketType, p []byte, dcid [
 			// the error optional).
 			var f wire.PathResponseFrame
 			f, n, err = wire.ParsePathResponseFrame(p)
-			if err == nil && !c.onPreferredResponse(f.Data, now) {
+			if err == nil && !c.onMigrationResponse(f.Data, now) && !c.onPreferredResponse(f.Data, now) {
 				c.onPathResponse(f.Data)
 			}
 		case ft == wire.FrameTypeNewToken:

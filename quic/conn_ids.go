@@ -108,6 +108,19 @@ func (ids *connIDs) rotatePeer() {
 // (it then cannot migrate or offer a preferred address, RFC 9000 §5.1).
 func (ids *connIDs) zeroLengthPeer() bool { return len(ids.peerCurrent()) == 0 }
 
+// spareSeq returns the sequence number of a connection ID of the peer's
+// that was never used, for a new path (RFC 9000 §9.5); with zero-length
+// IDs, the current one (there is nothing to link).
+func (ids *connIDs) spareSeq() (uint64, bool) {
+	if ids.zeroLengthPeer() {
+		return ids.remote[0].seq, true
+	}
+	if len(ids.remote) < 2 {
+		return 0, false
+	}
+	return ids.remote[1].seq, true
+}
+
 // peerBySeq returns the peer's connection ID with sequence number seq.
 func (ids *connIDs) peerBySeq(seq uint64) []byte {
 	for i := range ids.remote {

@@ -29,6 +29,7 @@ func (c *Conn) run() error {
 		c.handleInbox(now)
 		c.handleWakes()
 		c.handleCloseRequest(now)
+		c.handleMigrateRequest(now)
 		if st.phase < phaseClosing {
 			st.flow.update(c.consumed.Load(), now, st.rec.SmoothedRTT())
 			st.control.checkStreamsBlocked()
@@ -140,6 +141,7 @@ func (c *Conn) handleTimers(now time.Time) {
 		c.checkGracefulClose(now)
 	}
 	c.checkPathValidation(now)
+	c.checkMigration(now)
 }
 
 // idleTimeout is the effective idle timeout: at least three PTOs (RFC 9000 §10.1).
@@ -189,6 +191,7 @@ func (c *Conn) nextDeadline(now time.Time) time.Time {
 			earliest(st.pref.sentAt.Add(pathChallengeInterval))
 		}
 	}
+	earliest(st.migr.nextDeadline())
 	if st.path.active {
 		earliest(st.path.deadline)
 		if !st.path.sentAt.IsZero() {
@@ -205,6 +208,7 @@ func (c *Conn) finish() {
 		st.closeErr = ErrEndpointClosed
 	}
 	c.cancel(st.closeErr)
+	c.endMigration(st.closeErr)
 	c.open.fail(st.closeErr)
 	for _, core := range st.streams.m {
 		core.Abort(st.closeErr)

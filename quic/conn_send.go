@@ -50,6 +50,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 	}
 	c.sendMTUProbe(now)
 	c.sendPreferredChallenge(now)
+	c.sendMigrationChallenge(now)
 	// Datagrams of the same size go out as one train per system call
 	// (GSO): build them back to back in a pooled buffer.
 	tb := txPool.Get().(*[]byte)

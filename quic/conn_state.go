@@ -98,6 +98,7 @@ type connState struct {
 	skipPN                    uint64 // the next 1-RTT packet number to leave out
 	path                      pathValidation
 	pref                      preferredPath   // client: validating the server's preferred address
+	migr                      activeMigration // client: Conn.Migrate in progress
 	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
 	probes                    [sched.NumSpaces]int
 	pingQueued                [sched.NumSpaces]bool

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -24,8 +25,11 @@ import (
 // server connection when the endpoint listens. Client and server
 // connections may share an endpoint.
 type Endpoint struct {
-	pc     packetConn // the primary socket's, as socks[0].pc
-	socks  []*socket  // the primary socket, then a preferred address's
+	pc packetConn // the primary socket's, as socks[0].pc
+	// socks holds the primary socket, then a preferred address's or those
+	// clients migrated to. Connection goroutines read it without a lock;
+	// adding one copies the slice (under mu).
+	socks  atomic.Pointer[[]*socket]
 	config *Config
 	// serverTLS is non-nil when the endpoint accepts connections.
 	serverTLS *tls.Config
@@ -77,8 +81,9 @@ func newEndpointOn(pc packetConn, config *Config) *Endpoint {
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.group = new(errgroup.Group)
-	e.socks = []*socket{newSocket(0, pc)}
-	e.socks[0].start(e)
+	s := newSocket(0, pc)
+	e.socks.Store(&[]*socket{s})
+	s.start(e)
 	return e
 }
 
@@ -337,8 +342,8 @@ func (e *Endpoint) connDone(c *Conn) {
 // closeSockets closes every socket of the endpoint; their readers exit.
 func (e *Endpoint) closeSockets() error {
 	var err error
-	for _, s := range e.socks {
-		if cerr := s.pc.Close(); err == nil {
+	for _, s := range *e.socks.Load() {
+		if cerr := s.close(); err == nil {
 			err = cerr
 		}
 	}
@@ -346,12 +351,12 @@ func (e *Endpoint) closeSockets() error {
 }
 
 // ecnCapable reports whether the primary socket carries ECN codepoints.
-func (e *Endpoint) ecnCapable() bool { return e.socks[0].ecnCapable() }
+func (e *Endpoint) ecnCapable() bool { return (*e.socks.Load())[0].ecnCapable() }
 
 // writeTrain sends a train of datagrams from socket sock (see
 // socket.writeTrain).
 func (e *Endpoint) writeTrain(sock int, buf []byte, seg int, addr netip.AddrPort, ecn uint8) error {
-	return e.socks[sock].writeTrain(buf, seg, addr, ecn)
+	return (*e.socks.Load())[sock].writeTrain(buf, seg, addr, ecn)
 }
 
 // writeTo sends one datagram.

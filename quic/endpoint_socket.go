@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/tsumugi-quic/tsumugi/quic/internal/udpio"
 )
@@ -13,9 +14,47 @@ import (
 // goroutine, and every datagram remembers which socket it came in on so
 // that answers leave from the same local address.
 type socket struct {
-	idx int
-	pc  packetConn
-	bc  batchConn // pc, when it reads and writes in batches
+	idx    int
+	pc     packetConn
+	bc     batchConn // pc, when it reads and writes in batches
+	closed atomic.Bool
+}
+
+// close closes the socket once; its reader exits.
+func (s *socket) close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.pc.Close()
+}
+
+// addSocket adds pc to the endpoint's sockets and starts its reader; it
+// returns the socket's index. The endpoint owns pc from then on.
+func (e *Endpoint) addSocket(pc packetConn) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		pc.Close()
+		return 0, ErrEndpointClosed
+	}
+	old := *e.socks.Load()
+	socks := make([]*socket, len(old), len(old)+1)
+	copy(socks, old)
+	s := newSocket(len(socks), pc)
+	socks = append(socks, s)
+	e.socks.Store(&socks)
+	s.start(e)
+	return s.idx, nil
+}
+
+// closeSocket closes socket idx (its index stays taken).
+func (e *Endpoint) closeSocket(idx int) {
+	(*e.socks.Load())[idx].close()
+}
+
+// socketAddr returns socket idx's local address.
+func (e *Endpoint) socketAddr(idx int) net.Addr {
+	return (*e.socks.Load())[idx].pc.LocalAddr()
 }
 
 func newSocket(idx int, pc packetConn) *socket {

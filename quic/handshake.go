@@ -62,6 +62,7 @@ func (st *connState) localParams() wire.TransportParameters {
 			p.RetrySourceConnectionID = append([]byte{}, st.retrySCID...)
 		}
 		p.PreferredAddress = st.preferredAddressParam()
+		p.DisableActiveMigration = cfg.DisableActiveMigration
 		tok := st.cids.local[0].token
 		p.StatelessResetToken = &tok
 	}

@@ -15,9 +15,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/internal/certs"
+	"github.com/tsumugi-quic/tsumugi/internal/memnet"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
 )
 
@@ -223,53 +225,61 @@ func TestVersionNegotiation(t *testing.T) {
 func TestResumptionAndZeroRTT(t *testing.T) {
 	for _, allow := range []bool{true, false} {
 		t.Run(fmt.Sprintf("allow0rtt=%v", allow), func(t *testing.T) {
-			cache := tls.NewLRUClientSessionCache(10)
-			ln, cc, sc := newTestPair(t, &Config{Allow0RTT: allow}, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			tc := cc.tlsConf.Clone()
-			tc.ClientSessionCache = cache
-			serve := func(sc *Conn) {
-				s, err := sc.AcceptStream(ctx)
-				if err != nil {
-					return
+			// In-memory with 5 ms each way, so that the early data leaves
+			// before the handshake can complete: over loopback the
+			// handshake may finish first and the data go as 1-RTT.
+			synctest.Test(t, func(t *testing.T) {
+				tn := newTestNet(t)
+				ln, _ := tn.listen(&Config{Allow0RTT: allow})
+				ctx := testCtx(t)
+				go func() {
+					for {
+						c, err := ln.Accept(ctx)
+						if err != nil {
+							return
+						}
+						go func() {
+							s, err := c.AcceptStream(ctx)
+							if err != nil {
+								return
+							}
+							b, _ := io.ReadAll(s)
+							s.Write(append([]byte("re:"), b...))
+							s.Close()
+						}()
+					}
+				}()
+				tc := tn.clientTLS(testALPN)
+				tc.ClientSessionCache = tls.NewLRUClientSessionCache(10)
+				dial := func() *Conn {
+					pc := tn.clientConn()
+					pc.SetSendFilter(memnet.Delay(5 * time.Millisecond))
+					c, err := newEndpointOn(pc, nil).dialAddr(ctx, serverAddr, "localhost:443", tc, true, true)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return c
 				}
-				b, _ := io.ReadAll(s)
-				s.Write(append([]byte("re:"), b...))
-				s.Close()
-			}
-			accept := func() {
-				c, err := ln.Accept(ctx)
-				if err == nil {
-					serve(c)
+				// First connection: gets a ticket.
+				c1 := dial()
+				request(t, ctx, c1, "one")
+				if c1.ConnectionState().TLS.DidResume {
+					t.Fatal("the first connection resumed")
 				}
-			}
-			sc.Close()
-			closeAndWait(cc)
-			// First connection: gets a ticket.
-			go accept()
-			c1, err := Dial(ctx, "udp", ln.Addr().String(), tc, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			request(t, ctx, c1, "one")
-			closeAndWait(c1)
-			// Second connection: resumes, with early data.
-			go accept()
-			c2, err := DialEarly(ctx, "udp", ln.Addr().String(), tc, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer closeAndWait(c2)
-			request(t, ctx, c2, "two")
-			<-c2.HandshakeComplete()
-			st := c2.ConnectionState()
-			if !st.TLS.DidResume {
-				t.Fatal("the second connection did not resume")
-			}
-			if st.Used0RTT != allow {
-				t.Fatalf("Used0RTT = %v, want %v", st.Used0RTT, allow)
-			}
+				closeAndWait(c1)
+				// Second connection: resumes, with early data.
+				c2 := dial()
+				defer closeAndWait(c2)
+				request(t, ctx, c2, "two")
+				<-c2.HandshakeComplete()
+				st := c2.ConnectionState()
+				if !st.TLS.DidResume {
+					t.Fatal("the second connection did not resume")
+				}
+				if st.Used0RTT != allow {
+					t.Fatalf("Used0RTT = %v, want %v", st.Used0RTT, allow)
+				}
+			})
 		})
 	}
 }

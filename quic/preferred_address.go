@@ -38,12 +38,10 @@ func (e *Endpoint) listenPreferred(addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	s := newSocket(len(e.socks), pc)
-	e.socks = append(e.socks, s)
+	if _, err := e.addSocket(pc); err != nil {
+		return err
+	}
 	e.preferred = pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	e.mu.Unlock()
-	s.start(e)
 	return nil
 }
 

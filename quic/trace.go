@@ -2,7 +2,6 @@ package quic
 
 import (
 	"errors"
-	"net"
 	"net/netip"
 	"time"
 
@@ -28,7 +27,7 @@ func (st *connState) startTrace(now time.Time) {
 	}
 	st.trace = t
 	var local netip.AddrPort
-	if ua, ok := c.localAddr.(*net.UDPAddr); ok {
+	if ua := c.localAddr.Load(); ua != nil {
 		local = ua.AddrPort()
 	}
 	t.ConnectionStarted(now, local, st.remote, st.cids.scid(), st.cids.peerCurrent())
