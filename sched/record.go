@@ -80,7 +80,7 @@ type Record struct {
 	// MTUProbe marks a path MTU probe (RFC 9000 §14.4): its loss says the
 	// path is too small for it, not that the network is congested.
 	MTUProbe bool
-	Frames       []FrameRecord
+	Frames   []FrameRecord
 }
 
 // Add appends f to the record and updates AckEliciting and InFlight.

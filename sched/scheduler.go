@@ -29,10 +29,10 @@ type Scheduler struct {
 	nodes map[uint64]*node
 	free  []*node
 
-	ctrl   fifo // streams with control frames pending
-	retx   fifo // streams with lost data to re-send
+	ctrl   fifo              // streams with control frames pending
+	retx   fifo              // streams with lost data to re-send
 	levels *[numLevels]level // made when a stream first has new data: idle connections hold none
-	mask   uint8 // bit u set when levels[u] has a stream with new data
+	mask   uint8             // bit u set when levels[u] has a stream with new data
 
 	// unlimited stands in for a nil Packet.Credit; spare receives what
 	// retransmissions would charge (they are not charged, RFC 9000 §4.1
