@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== go vet"
+echo "== gofmt, go vet"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-ed (run gofmt -w):" $unformatted >&2
+	exit 1
+fi
 go vet ./...
 
 echo "== unit tests (race)"
