@@ -125,15 +125,16 @@ func (c *Conn) migrateOn(ctx context.Context, pc packetConn) error {
 // application's context ended.
 func (c *Conn) handleMigrateRequest(now time.Time) {
 	st := &c.st
-	m := &st.migr
 	c.closeMu.Lock()
 	r := c.migrateReq
-	if r != nil && m.req == nil {
-		m.req = r
-	}
 	c.closeMu.Unlock()
-	if m.req == nil {
+	if r == nil && (st.paths == nil || st.paths.migr.req == nil) {
 		return
+	}
+	paths := st.pathsAlloc()
+	m := &paths.migr
+	if m.req == nil {
+		m.req = r
 	}
 	switch {
 	case st.phase >= phaseClosing:
@@ -142,10 +143,10 @@ func (c *Conn) handleMigrateRequest(now time.Time) {
 	case m.req.cancelled.Load():
 		c.endMigration(errMigrationCancelled)
 		return
-	case m.probing || !st.handshakeConfirm || st.pref.active:
+	case m.probing || !st.handshakeConfirm || paths.pref.active:
 		// Not yet, or following the preferred address (§9.6) first.
 		return
-	case st.peerParams.DisableActiveMigration && !(st.pref.addr.IsValid() && st.remote == st.pref.addr):
+	case st.peerParams.DisableActiveMigration && !(paths.pref.addr.IsValid() && st.remote == paths.pref.addr):
 		// §18.2: the client may still move after it followed the
 		// server's preferred address (§9.6).
 		c.endMigration(ErrMigrationDisabled)
@@ -166,7 +167,10 @@ func (c *Conn) handleMigrateRequest(now time.Time) {
 // new socket, in a datagram padded to 1200 bytes (§8.2.1).
 func (c *Conn) sendMigrationChallenge(now time.Time) {
 	st := &c.st
-	m := &st.migr
+	if st.paths == nil {
+		return
+	}
+	m := &st.paths.migr
 	if !m.probing || st.app.seal == nil || (!m.sentAt.IsZero() && now.Sub(m.sentAt) < pathChallengeInterval) {
 		return
 	}
@@ -185,7 +189,10 @@ func (c *Conn) sendMigrationChallenge(now time.Time) {
 // and came back to the new socket from the server, the connection moves.
 func (c *Conn) onMigrationResponse(data [8]byte, now time.Time) bool {
 	st := &c.st
-	m := &st.migr
+	if st.paths == nil {
+		return false
+	}
+	m := &st.paths.migr
 	if !m.probing || data != m.data || st.rxSock != m.req.sock || st.rxAddr != st.remote {
 		return false
 	}
@@ -211,7 +218,10 @@ func (c *Conn) onMigrationResponse(data [8]byte, now time.Time) bool {
 // checkMigration gives up a validation that timed out and closes an old
 // socket whose time is up.
 func (c *Conn) checkMigration(now time.Time) {
-	m := &c.st.migr
+	if c.st.paths == nil {
+		return
+	}
+	m := &c.st.paths.migr
 	if m.probing && !now.Before(m.deadline) {
 		c.endMigration(ErrPathValidation)
 	}
@@ -249,11 +259,11 @@ func earlier(a, b time.Time) time.Time {
 // failed migration's socket closes.
 func (c *Conn) endMigration(err error) {
 	st := &c.st
-	m := &st.migr
-	r := m.req
-	if r == nil {
+	if st.paths == nil || st.paths.migr.req == nil {
 		return
 	}
+	m := &st.paths.migr
+	r := m.req
 	if err != nil {
 		c.ep.closeSocket(r.sock)
 	}

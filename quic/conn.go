@@ -24,6 +24,7 @@ type Conn struct {
 	// handshakes in progress (guarded by the endpoint's mutex).
 	countsAsHandshake bool
 	isClient          bool
+	earlyAllowed      bool // client: DialEarly asked for 0-RTT
 	config            *Config
 	tlsConf           *tls.Config
 	created           time.Time
@@ -32,7 +33,6 @@ type Conn struct {
 	cancel        context.CancelCauseFunc
 	handshakeDone chan struct{} // closed when the handshake completes
 	earlyReady    chan struct{} // client: closed when 0-RTT data can be sent
-	earlyAllowed  bool          // client: DialEarly asked for 0-RTT
 	exited        chan struct{} // closed when the connection goroutine returns
 	closed        chan struct{} // closed once the connection is closing and its CONNECTION_CLOSE went out
 

@@ -20,7 +20,7 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	st.rxAddr, st.rxBytes, st.rxSock, st.rxECN = d.addr, len(d.b), d.sock, recovery.ECNCodepoint(d.ecn&3)
 	if d.addr == st.remote && d.sock == st.sock {
 		st.bytesReceived += uint64(len(d.b))
-	} else if wire.IsLongHeader(d.b[0]) || c.isClient && !(st.pref.active && d.addr == st.pref.addr) && !st.migr.acceptsFrom(st, d.sock) {
+	} else if wire.IsLongHeader(d.b[0]) || c.isClient && !st.paths.acceptsFrom(st, d.addr, d.sock) {
 		// Only a client moves, and only with 1-RTT packets (RFC 9000 §9).
 		st.metrics.PacketDropped(metrics.DropAddress)
 		return

@@ -185,19 +185,7 @@ func (c *Conn) nextDeadline(now time.Time) time.Time {
 	if st.graceful != nil {
 		earliest(st.gracefulDeadline())
 	}
-	if st.pref.active {
-		earliest(st.pref.deadline)
-		if !st.pref.sentAt.IsZero() {
-			earliest(st.pref.sentAt.Add(pathChallengeInterval))
-		}
-	}
-	earliest(st.migr.nextDeadline())
-	if st.path.active {
-		earliest(st.path.deadline)
-		if !st.path.sentAt.IsZero() {
-			earliest(st.path.sentAt.Add(pathChallengeInterval))
-		}
-	}
+	earliest(st.paths.nextDeadline())
 	return next
 }
 

@@ -283,7 +283,7 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 	probe := st.probes[sp] > 0
 	switch {
 	case closing:
-		buf = l.closeSrc.AppendFrames(buf, budget, rec)
+		buf = (*closeSource)(l).AppendFrames(buf, budget, rec)
 	case zeroRTT:
 		if probe || c.mayIncreaseFlight(now) {
 			// RFC 9000 §12.4: no ACK, CRYPTO or most control frames in 0-RTT.
@@ -292,7 +292,7 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 			st.zeroRTTSent = st.zeroRTTSent || rec.AckEliciting
 		}
 	case probe || c.mayIncreaseFlight(now):
-		pkt := sched.Packet{Space: sp, Budget: budget, Ack: &l.ackSrc, Crypto: &l.cryptoSrc}
+		pkt := sched.Packet{Space: sp, Budget: budget, Ack: (*ackSource)(l), Crypto: (*cryptoSource)(l)}
 		if sp == sched.AppData {
 			pkt.Control = &st.control
 			pkt.Credit = &st.flow.credit
@@ -305,7 +305,7 @@ func (c *Conn) buildPacket(buf []byte, sp sched.Space, limit int, now time.Time)
 		// Congestion- or pacing-limited: ACKs only, which are not
 		// congestion controlled (RFC 9002 §7).
 		rec.Space = sp
-		buf = l.ackSrc.AppendFrames(buf, budget, rec)
+		buf = (*ackSource)(l).AppendFrames(buf, budget, rec)
 	}
 	if !closing && (probe || st.pingQueued[sp]) && !rec.AckEliciting && len(buf) < payloadStart+budget {
 		buf = append(buf, byte(wire.FrameTypePing))
@@ -365,13 +365,12 @@ func (c *Conn) mayIncreaseFlight(now time.Time) bool {
 
 // ackSource appends the ACK frame of one space (RFC 9000 §13.2), newest
 // ranges first when it must be truncated to fit.
-type ackSource struct {
-	c *Conn
-	l *level
-}
+// The sources are views of a level: converting a *level gives the
+// scheduler an interface value without storing or allocating anything.
+type ackSource level
 
 func (a *ackSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
-	l := a.l
+	l := (*level)(a)
 	if !l.recv.HasUnacked() {
 		return b
 	}
@@ -379,25 +378,23 @@ func (a *ackSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
 	if l.space != sched.AppData {
 		exp = 3 // the default: the peer may not know ours yet
 	}
-	if !l.recv.AppendAck(&l.ack, a.c.st.now, exp) {
+	ack := &l.c.st.ackScratch
+	if !l.recv.AppendAck(ack, l.c.st.now, exp) {
 		return b
 	}
-	out, ok := wire.AppendAckFrameLimit(b, &l.ack, max)
+	out, ok := wire.AppendAckFrameLimit(b, ack, max)
 	if !ok {
 		return b
 	}
-	rec.Add(sched.FrameRecord{Kind: sched.FrameAck, Offset: l.ack.Ranges[0].Largest})
+	rec.Add(sched.FrameRecord{Kind: sched.FrameAck, Offset: ack.Ranges[0].Largest})
 	return out
 }
 
 // cryptoSource appends CRYPTO frames of one space: lost data first.
-type cryptoSource struct {
-	c *Conn
-	l *level
-}
+type cryptoSource level
 
 func (s *cryptoSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
-	out := &s.l.cryptoOut
+	out := &s.cryptoOut
 	limit := len(b) + max
 	for out.Pending() {
 		space := limit - len(b)
@@ -419,11 +416,8 @@ func (s *cryptoSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte
 }
 
 // closeSource appends our CONNECTION_CLOSE (RFC 9000 §10.2).
-type closeSource struct {
-	c  *Conn
-	sp sched.Space
-}
+type closeSource level
 
 func (s *closeSource) AppendFrames(b []byte, max int, rec *sched.Record) []byte {
-	return s.c.st.closeFrame.appendTo(b, s.sp, len(b)+max)
+	return s.c.st.closeFrame.appendTo(b, s.space, len(b)+max)
 }

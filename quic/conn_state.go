@@ -28,11 +28,11 @@ const (
 type connState struct {
 	c       *Conn
 	phase   phase
+	tlsDone bool // release tls after the current batch of events
 	version uint32
 	remote  netip.AddrPort
 	sock    int           // the endpoint socket the path uses (a server's preferred address has its own)
 	tls     *tls.QUICConn // nil once the handshake needs no more of it
-	tlsDone bool          // release tls after the current batch of events
 
 	levels [sched.NumSpaces]level
 	app    appKeys // 1-RTT (and key update) keys
@@ -48,27 +48,29 @@ type connState struct {
 	dgrams  datagramSource
 
 	// Handshake.
-	odcid             []byte            // the Destination Connection ID of the client's first Initial
-	initialDCID       []byte            // what the Initial keys derive from (odcid, or a Retry's SCID)
-	origVersion       uint32            // the version of the client's first Initial
-	origInitialOpen   *wire.Keys        // server: Initial keys of origVersion after a version switch
-	retrySCID         []byte            // the Source Connection ID of the Retry (sent or received)
-	gotRetry          bool              // client: a Retry was processed
-	zeroRTTParams     *rememberedParams // client: limits 0-RTT data relies on
-	zeroRTTSent       bool              // client: a 0-RTT packet carried data
-	zeroRTTReceived   bool              // server: a 0-RTT packet was processed
-	zeroRTTRejected   bool
-	token             []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
-	tokenKey          string // client: the TokenStore key of this server
-	peerParams        wire.TransportParameters
-	havePeerParams    bool
-	handshakeComplete bool // TLS says done (RFC 9001 §4.1.1)
-	handshakeConfirm  bool // RFC 9001 §4.1.2
-	addrValidated     bool // server: the client's address is validated (RFC 9000 §8.1)
-	bytesReceived     uint64
-	bytesSent         uint64 // before address validation, for the 3x limit (§8.1)
-	gotServerInitial  bool   // client: the server's first Initial was processed
-	versionSettled    bool   // client: CRYPTO data from the server fixed the version
+	odcid                     []byte            // the Destination Connection ID of the client's first Initial
+	initialDCID               []byte            // what the Initial keys derive from (odcid, or a Retry's SCID)
+	origVersion               uint32            // the version of the client's first Initial
+	origInitialOpen           *wire.Keys        // server: Initial keys of origVersion after a version switch
+	retrySCID                 []byte            // the Source Connection ID of the Retry (sent or received)
+	zeroRTTParams             *rememberedParams // client: limits 0-RTT data relies on
+	gotRetry                  bool              // client: a Retry was processed
+	zeroRTTSent               bool              // client: a 0-RTT packet carried data
+	zeroRTTReceived           bool              // server: a 0-RTT packet was processed
+	zeroRTTRejected           bool
+	havePeerParams            bool
+	handshakeComplete         bool   // TLS says done (RFC 9001 §4.1.1)
+	handshakeConfirm          bool   // RFC 9001 §4.1.2
+	addrValidated             bool   // server: the client's address is validated (RFC 9000 §8.1)
+	token                     []byte // client: the token our Initials carry (RFC 9000 §17.2.2)
+	tokenKey                  string // client: the TokenStore key of this server
+	peerParams                wire.TransportParameters
+	bytesReceived             uint64
+	bytesSent                 uint64                // before address validation, for the 3x limit (§8.1)
+	gotServerInitial          bool                  // client: the server's first Initial was processed
+	versionSettled            bool                  // client: CRYPTO data from the server fixed the version
+	rxECN                     recovery.ECNCodepoint // of the datagram being processed
+	sentAckElicitingSinceRecv bool
 
 	// Closing.
 	closeErr       error // why the connection ended (the Context cause)
@@ -77,8 +79,7 @@ type connState struct {
 	rxAddr         netip.AddrPort // the source of the datagram being processed
 	rxBytes        int            // its size
 	rxSock         int            // the endpoint socket it came in on
-	rxECN          recovery.ECNCodepoint
-	closeUntil     time.Time // end of the closing or draining period
+	closeUntil     time.Time      // end of the closing or draining period
 	closeSentAt    time.Time
 	gracefulFrom   time.Time // a graceful Close waits for acknowledgments since then
 	graceful       *closeRequest
@@ -90,18 +91,19 @@ type connState struct {
 	handshakeDeadline time.Time
 
 	// Sending.
-	now                       time.Time // the current round's time
-	pacingWait                time.Time // when the pacer allows the next packet
-	sentAckElicitingSinceRecv bool
-	mtu                       int
-	pmtud                     pmtud
-	skipPN                    uint64 // the next 1-RTT packet number to leave out
-	path                      pathValidation
-	pref                      preferredPath   // client: validating the server's preferred address
-	migr                      activeMigration // client: Conn.Migrate in progress
-	ackRanges                 []wire.AckRange // scratch for parsing ACK frames
-	probes                    [sched.NumSpaces]int
-	pingQueued                [sched.NumSpaces]bool
+	now        time.Time // the current round's time
+	pacingWait time.Time // when the pacer allows the next packet
+	mtu        int
+	pmtud      pmtud
+	skipPN     uint64 // the next 1-RTT packet number to leave out
+	// paths is made when a path changes or is probed (migration.go,
+	// preferred_address.go, active_migration.go): most connections never
+	// need it.
+	paths      *pathStates
+	ackScratch wire.AckFrame   // for building ACK frames
+	ackRanges  []wire.AckRange // scratch for parsing ACK frames
+	probes     [sched.NumSpaces]int
+	pingQueued [sched.NumSpaces]bool
 
 	// Scratch for the wake queue and the inbox.
 	spareIDs    []stream.ID
@@ -114,6 +116,7 @@ type connState struct {
 
 // level is one packet number space with its keys and CRYPTO streams.
 type level struct {
+	c            *Conn
 	space        sched.Space
 	seal, open   *wire.Keys // nil until installed, and after discard
 	nextPN       uint64
@@ -123,10 +126,6 @@ type level struct {
 	cryptoOut    stream.SendBuffer
 	cryptoIn     *stream.RecvBuffer
 	discarded    bool
-	ack          wire.AckFrame // scratch for building ACK frames
-	ackSrc       ackSource
-	cryptoSrc    cryptoSource
-	closeSrc     closeSource
 }
 
 func (st *connState) init(c *Conn, s *connSetup) {
@@ -151,9 +150,7 @@ func (st *connState) init(c *Conn, s *connSetup) {
 		l := &st.levels[i]
 		l.space = sched.Space(i)
 		l.cryptoIn = stream.NewRecvBuffer(maxCryptoBufferAhead)
-		l.ackSrc = ackSource{c: c, l: l}
-		l.cryptoSrc = cryptoSource{c: c, l: l}
-		l.closeSrc = closeSource{c: c, sp: l.space}
+		l.c = c
 		// RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged
 		// at once; 1-RTT packets within max_ack_delay.
 		ackDelay := time.Duration(0)

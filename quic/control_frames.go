@@ -68,10 +68,10 @@ func (cf *controlFrames) AppendFrames(b []byte, max int, rec *sched.Record) []by
 		}
 	}
 	if cf.c.pathChallengeDue(st.now) {
-		f := wire.PathChallengeFrame{Data: st.path.data}
+		f := wire.PathChallengeFrame{Data: st.paths.path.data}
 		if len(b)+f.Len() <= limit {
 			b = f.Append(b)
-			st.path.sentAt = st.now
+			st.paths.path.sentAt = st.now
 			recordControl(rec, wire.FrameTypePathChallenge, 0)
 		}
 	}

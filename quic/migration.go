@@ -19,6 +19,53 @@ import (
 // what it received there (§9.3.1). Packets with only probing frames from
 // another address get a PATH_RESPONSE on that path and change nothing.
 
+// pathStates holds what a connection knows of paths other than its first:
+// a server's validation of a client's new address, a client's validation
+// of the server's preferred address, and a client's own migration.
+type pathStates struct {
+	path pathValidation
+	pref preferredPath
+	migr activeMigration
+}
+
+// pathsAlloc returns st.paths, made on first use.
+func (st *connState) pathsAlloc() *pathStates {
+	if st.paths == nil {
+		st.paths = new(pathStates)
+	}
+	return st.paths
+}
+
+// acceptsFrom reports whether a client takes a datagram that did not come
+// from its current path: an answer from the preferred address, or one of
+// its own migration's paths.
+func (p *pathStates) acceptsFrom(st *connState, addr netip.AddrPort, sock int) bool {
+	if p == nil {
+		return false
+	}
+	return (p.pref.active && addr == p.pref.addr) || p.migr.acceptsFrom(st, sock)
+}
+
+// nextDeadline is the earliest timer of the path validations in progress.
+func (p *pathStates) nextDeadline() time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	var t time.Time
+	for _, v := range []struct {
+		active           bool
+		deadline, sentAt time.Time
+	}{{p.path.active, p.path.deadline, p.path.sentAt}, {p.pref.active, p.pref.deadline, p.pref.sentAt}} {
+		if v.active {
+			t = earlier(t, v.deadline)
+			if !v.sentAt.IsZero() {
+				t = earlier(t, v.sentAt.Add(pathChallengeInterval))
+			}
+		}
+	}
+	return earlier(t, p.migr.nextDeadline())
+}
+
 // pathValidation is a PATH_CHALLENGE in progress.
 type pathValidation struct {
 	active   bool
@@ -52,8 +99,9 @@ func (c *Conn) onPacketFromNewAddress(addr netip.AddrPort, sock int, pn uint64, 
 // migrateTo moves the connection to addr and starts validating it.
 func (c *Conn) migrateTo(addr netip.AddrPort, sock int, now time.Time) {
 	st := &c.st
+	path := &st.pathsAlloc().path
 	old := st.remote
-	st.path.prev, st.path.prevSock, st.path.prevOK = old, st.sock, st.addrValidated
+	path.prev, path.prevSock, path.prevOK = old, st.sock, st.addrValidated
 	st.remote, st.sock = addr, sock
 	c.remoteAddr.Store(net.UDPAddrFromAddrPort(addr))
 	// RFC 9000 §9.4: a new address needs a fresh congestion window and
@@ -67,29 +115,33 @@ func (c *Conn) migrateTo(addr netip.AddrPort, sock int, now time.Time) {
 	st.bytesReceived, st.bytesSent = 0, 0
 	// §9.5: use a connection ID the client has not seen on the old path.
 	st.cids.rotatePeer()
-	st.path.active = true
-	rand.Read(st.path.data[:])
-	st.path.deadline = now.Add(max(3*st.rec.PTO(), 6*333*time.Millisecond))
+	path.active = true
+	rand.Read(path.data[:])
+	path.deadline = now.Add(max(3*st.rec.PTO(), 6*333*time.Millisecond))
 	// The first packet on the new path is the PATH_CHALLENGE, in its own
 	// datagram padded toward 1200 bytes within three times what arrived
 	// there (§8.2.1, §9.3.1); ACKs and data follow.
-	f := wire.PathChallengeFrame{Data: st.path.data}
+	f := wire.PathChallengeFrame{Data: path.data}
 	var frame [9]byte
 	c.sendProbe(now, addr, sock, st.cids.peerCurrent(), f.Append(frame[:0]), min(minInitialPacketSize, 3*st.rxBytes))
-	st.path.sentAt = now
+	path.sentAt = now
 	st.metrics.PathChanged()
 }
 
 // checkPathValidation retries or abandons a validation in progress.
 func (c *Conn) checkPathValidation(now time.Time) {
 	st := &c.st
-	if !st.path.active || now.Before(st.path.deadline) {
+	if st.paths == nil {
+		return
+	}
+	path := &st.paths.path
+	if !path.active || now.Before(path.deadline) {
 		return
 	}
 	// §9.3.2: validation failed; go back to the old path if it was good.
-	st.path.active = false
-	if st.path.prevOK {
-		st.remote, st.sock = st.path.prev, st.path.prevSock
+	path.active = false
+	if path.prevOK {
+		st.remote, st.sock = path.prev, path.prevSock
 		c.remoteAddr.Store(net.UDPAddrFromAddrPort(st.remote))
 		st.addrValidated = true
 		return
@@ -101,8 +153,11 @@ func (c *Conn) checkPathValidation(now time.Time) {
 // it answers our challenge.
 func (c *Conn) onPathResponse(data [8]byte) {
 	st := &c.st
-	if st.path.active && data == st.path.data {
-		st.path.active = false
+	if st.paths == nil {
+		return
+	}
+	if path := &st.paths.path; path.active && data == path.data {
+		path.active = false
 		st.addrValidated = true
 	}
 }
@@ -110,7 +165,10 @@ func (c *Conn) onPathResponse(data [8]byte) {
 // pathChallengeDue reports whether a PATH_CHALLENGE should go in the next
 // packet; markPathChallengeSent records that it went.
 func (c *Conn) pathChallengeDue(now time.Time) bool {
-	p := &c.st.path
+	if c.st.paths == nil {
+		return false
+	}
+	p := &c.st.paths.path
 	return p.active && (p.sentAt.IsZero() || now.Sub(p.sentAt) >= pathChallengeInterval)
 }
 

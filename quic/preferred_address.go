@@ -77,14 +77,17 @@ func (c *Conn) onPreferredAddress(p *wire.PreferredAddress) error {
 	if err := st.cids.handleNewConnectionID(&f); err != nil {
 		return err
 	}
-	st.pref = preferredPath{addr: addr, cidSeq: 1}
+	st.pathsAlloc().pref = preferredPath{addr: addr, cidSeq: 1}
 	return nil
 }
 
 // startPreferredValidation (client, handshake confirmed) starts probing the
 // preferred address.
 func (c *Conn) startPreferredValidation(now time.Time) {
-	p := &c.st.pref
+	if c.st.paths == nil {
+		return
+	}
+	p := &c.st.paths.pref
 	if !p.addr.IsValid() || p.active {
 		return
 	}
@@ -97,7 +100,10 @@ func (c *Conn) startPreferredValidation(now time.Time) {
 // preferred address, in its own datagram padded to 1200 bytes (§8.2.1).
 func (c *Conn) sendPreferredChallenge(now time.Time) {
 	st := &c.st
-	p := &st.pref
+	if st.paths == nil {
+		return
+	}
+	p := &st.paths.pref
 	if !p.active || st.app.seal == nil || (!p.sentAt.IsZero() && now.Sub(p.sentAt) < pathChallengeInterval) {
 		return
 	}
@@ -119,7 +125,10 @@ func (c *Conn) sendPreferredChallenge(now time.Time) {
 // onPreferredResponse (client): the preferred address answered; move there.
 func (c *Conn) onPreferredResponse(data [8]byte, now time.Time) bool {
 	st := &c.st
-	p := &st.pref
+	if st.paths == nil {
+		return false
+	}
+	p := &st.paths.pref
 	if !p.active || data != p.data || st.rxAddr != p.addr {
 		return false
 	}

@@ -29,6 +29,9 @@ func (r *Recovery) detectLost(space sched.Space, t time.Duration) {
 		}
 		sent := time.Duration(slot.rec.SentTime)
 		if sent <= lostSendTime || s.largestAcked-slot.pn >= r.packetThreshold {
+			if s.lost == nil {
+				s.lost = new(lostRing)
+			}
 			s.lost.add(slot.pn, s.largestAcked-slot.pn)
 			r.lost = append(r.lost, s.sent.take(i))
 			continue

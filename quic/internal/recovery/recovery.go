@@ -56,7 +56,7 @@ type spaceState struct {
 	ackElicitingInFlight int
 	discarded            bool
 
-	lost lostRing // packets declared lost lately, to spot spurious losses
+	lost *lostRing // packets declared lost lately, to spot spurious losses (made at the first loss: idle connections hold none)
 
 	skipped  [skipRing]uint64
 	nSkipped int
@@ -267,6 +267,8 @@ func (r *Recovery) DiscardSpace(space sched.Space, now time.Time) {
 	s.ackElicitingInFlight = 0
 	s.hasLossTime = false
 	s.discarded = true
+	s.lost = nil
+	s.sent.buf = nil // nothing is sent in a discarded space again
 	if space == sched.Initial {
 		// Initial keys are discarded once Handshake packets are sent or
 		// received (RFC 9001 §4.9.1).

@@ -50,7 +50,7 @@ func (l *lostRing) add(pn, gap uint64) {
 // checkSpurious looks for packets declared lost that ack acknowledges, and
 // adapts the thresholds to the reordering they show.
 func (r *Recovery) checkSpurious(s *spaceState, ack *wire.AckFrame) {
-	if s.lost.n == 0 {
+	if s.lost == nil || s.lost.n == 0 {
 		return
 	}
 	for i := range s.lost.e {
