@@ -3,7 +3,7 @@ package wire
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
@@ -58,28 +58,53 @@ func versionLabels(v Version) labels {
 	return labelsV1
 }
 
-// hkdfExpandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an
-// empty context, as QUIC uses it (RFC 9001 §5.1):
+// expander computes HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) for
+// several labels of one secret, with an empty context as QUIC uses it
+// (RFC 9001 §5.1):
 //
 //	struct {
 //	    uint16 length = Length;
 //	    opaque label<7..255> = "tls13 " + Label;
 //	    opaque context<0..255> = Context;
 //	} HkdfLabel;
-func hkdfExpandLabel(h func() hash.Hash, secret []byte, label string, length int) []byte {
+//
+// It keys one HMAC with the secret and resets it for each label: a key, an
+// IV and a header protection key cost one HMAC key schedule, not three
+// (the handshake derives a dozen such values per connection).
+type expander struct {
+	mac hash.Hash
+}
+
+func newExpander(h func() hash.Hash, secret []byte) expander {
+	return expander{mac: hmac.New(h, secret)}
+}
+
+// expand returns HKDF-Expand(secret, HkdfLabel, length) (RFC 5869 §2.3):
+// T(1) | T(2) | ..., T(i) = HMAC(secret, T(i-1) | info | i).
+func (e expander) expand(label string, length int) []byte {
 	const prefix = "tls13 "
-	info := make([]byte, 0, 2+1+len(prefix)+len(label)+1)
-	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
+	var infoBuf [2 + 1 + 255 + 1]byte
+	info := append(infoBuf[:0], byte(length>>8), byte(length), byte(len(prefix)+len(label)))
 	info = append(info, prefix...)
 	info = append(info, label...)
 	info = append(info, 0) // empty context
-	out, err := hkdf.Expand(h, secret, string(info), length)
-	if err != nil {
-		// Only possible for length > 255*hash size; our lengths are fixed
-		// and small.
-		panic("wire: HKDF-Expand-Label: " + err.Error())
+	size := e.mac.Size()
+	out := make([]byte, 0, (length+size-1)/size*size)
+	var prev []byte
+	for i := byte(1); len(out) < length; i++ {
+		e.mac.Reset()
+		e.mac.Write(prev)
+		e.mac.Write(info)
+		e.mac.Write([]byte{i})
+		out = e.mac.Sum(out)
+		prev = out[len(out)-size:]
 	}
-	return out
+	return out[:length]
+}
+
+// hkdfExpandLabel is HKDF-Expand-Label with one label (see expander).
+func hkdfExpandLabel(h func() hash.Hash, secret []byte, label string, length int) []byte {
+	return newExpander(h, secret).expand(label, length)
 }
 
 // newAEAD returns the AEAD of suite s keyed with key.

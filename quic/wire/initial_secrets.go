@@ -37,8 +37,9 @@ func initialSecrets(version Version, dcid []byte) (client, server []byte) {
 	if err != nil {
 		panic("wire: HKDF-Extract: " + err.Error()) // cannot fail for SHA-256
 	}
-	client = hkdfExpandLabel(sha256.New, prk, "client in", sha256.Size)
-	server = hkdfExpandLabel(sha256.New, prk, "server in", sha256.Size)
+	e := newExpander(sha256.New, prk)
+	client = e.expand("client in", sha256.Size)
+	server = e.expand("server in", sha256.Size)
 	return client, server
 }
 

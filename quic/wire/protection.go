@@ -56,25 +56,29 @@ func NewKeys(version Version, suite uint16, secret []byte) (*Keys, error) {
 		return nil, errSecretLength
 	}
 	l := versionLabels(version)
-	hpKey := hkdfExpandLabel(s.hash, secret, l.hp, s.keyLen)
-	hp, err := newHeaderProtector(s, hpKey)
+	e := newExpander(s.hash, secret)
+	hp, err := newHeaderProtector(s, e.expand(l.hp, s.keyLen))
 	if err != nil {
 		return nil, err
 	}
-	return newKeysWithHP(version, suite, s, slices.Clone(secret), hp)
+	return newKeysFrom(version, suite, s, slices.Clone(secret), e, hp)
 }
 
 // newKeysWithHP derives the AEAD key and IV from secret and pairs them with
 // an existing header protector (shared across key updates, RFC 9001 §6).
 func newKeysWithHP(version Version, suite uint16, s suiteParams, secret []byte, hp headerProtector) (*Keys, error) {
+	return newKeysFrom(version, suite, s, secret, newExpander(s.hash, secret), hp)
+}
+
+// newKeysFrom is newKeysWithHP with an expander already keyed with secret.
+func newKeysFrom(version Version, suite uint16, s suiteParams, secret []byte, e expander, hp headerProtector) (*Keys, error) {
 	l := versionLabels(version)
-	key := hkdfExpandLabel(s.hash, secret, l.key, s.keyLen)
-	aead, err := newAEAD(s, key)
+	aead, err := newAEAD(s, e.expand(l.key, s.keyLen))
 	if err != nil {
 		return nil, err
 	}
 	k := &Keys{aead: aead, hp: hp, secret: secret, suite: suite, version: version}
-	copy(k.iv[:], hkdfExpandLabel(s.hash, secret, l.iv, ivLen))
+	copy(k.iv[:], e.expand(l.iv, ivLen))
 	return k, nil
 }
 
