@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"github.com/tsumugi-quic/tsumugi/stream"
 )
 
@@ -94,6 +95,9 @@ type connSetup struct {
 	// odcid, except on a server after a Retry (the Retry's Source
 	// Connection ID, which the client now sends to).
 	initialDCID []byte
+	// initialSeal and initialOpen, on a server, are the Initial keys the
+	// endpoint derived to open the client's first Initial (nil: derive).
+	initialSeal, initialOpen *wire.Keys
 	peerSCID    []byte // server: the client's Source Connection ID
 	retrySCID   []byte // server: the Source Connection ID of our Retry, if any
 	validated   bool   // server: a token validated the client's address

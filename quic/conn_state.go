@@ -180,7 +180,12 @@ func (st *connState) init(c *Conn, s *connSetup) {
 	}, now)
 	st.lastActivity = now
 	st.handshakeDeadline = now.Add(c.config.HandshakeTimeout)
-	st.installInitialKeys(s.initialDCID)
+	if s.initialOpen != nil {
+		l := &st.levels[sched.Initial]
+		l.seal, l.open = s.initialSeal, s.initialOpen
+	} else {
+		st.installInitialKeys(s.initialDCID)
+	}
 	st.startTrace(now)
 }
 

@@ -160,7 +160,8 @@ func (e *Endpoint) handleDatagram(d datagram) {
 // acceptConn creates a server connection for a client's first Initial, or
 // answers it with a Retry (RFC 9000 §8.1.2) and returns nil.
 func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
-	if !initialOpens(d.b, hdr) {
+	seal, open := initialKeysIfOpens(d.b, hdr)
+	if open == nil {
 		// Garbage or forged Initials cost no connection state, no Retry
 		// and no handshake slot: only a key derivation and a decryption.
 		return nil
@@ -169,6 +170,9 @@ func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
 	s := connSetup{
 		remote: d.addr, version: hdr.Version, tlsConf: e.serverTLS, config: e.config,
 		odcid: hdr.DstConnID, peerSCID: hdr.SrcConnID,
+		// The Initial keys derive from this packet's Destination
+		// Connection ID, whether or not it follows a Retry (RFC 9001 §5.2).
+		initialSeal: seal, initialOpen: open,
 	}
 	if len(hdr.Token) > 0 {
 		// An invalid token is treated as no token (RFC 9000 §8.1.3).
@@ -207,25 +211,29 @@ func (e *Endpoint) acceptConn(d datagram, hdr *wire.LongHeader) *Conn {
 	return c
 }
 
-// initialOpens reports whether the client Initial at the start of b
-// decrypts with the Initial keys of its Destination Connection ID (RFC
-// 9001 §5.2). It works on a copy: the connection opens it again.
-func initialOpens(b []byte, hdr *wire.LongHeader) bool {
+// initialKeysIfOpens returns the server's Initial keys for the client
+// Initial at the start of b, derived from its Destination Connection ID
+// (RFC 9001 §5.2), if the packet decrypts with them; nil keys otherwise.
+// It works on a copy: the connection opens the packet again, with the
+// same keys.
+func initialKeysIfOpens(b []byte, hdr *wire.LongHeader) (seal, open *wire.Keys) {
 	n := hdr.PacketLen
 	if n <= 0 || n > len(b) || n > maxPacketBufferSize {
-		return false
+		return nil, nil
 	}
 	var scratch [maxPacketBufferSize]byte
 	pkt := scratch[:n]
 	copy(pkt, b)
-	_, open := wire.NewInitialKeys(hdr.Version, hdr.DstConnID, false)
+	seal, open = wire.NewInitialKeys(hdr.Version, hdr.DstConnID, false)
 	pnLen, truncated, err := open.RemoveHeaderProtection(pkt, hdr.PNOffset)
 	if err != nil {
-		return false
+		return nil, nil
 	}
 	pn := wire.DecodePacketNumber(wire.NoPacketNumber, truncated, pnLen*8)
-	_, err = open.Open(pkt, hdr.PNOffset+pnLen, pn)
-	return err == nil
+	if _, err = open.Open(pkt, hdr.PNOffset+pnLen, pn); err != nil {
+		return nil, nil
+	}
+	return seal, open
 }
 
 // sendRetry answers an Initial with a Retry carrying a token bound to the
