@@ -9,6 +9,7 @@ import (
 	"time"
 
 	quicgo "github.com/quic-go/quic-go"
+	qgoqlog "github.com/quic-go/quic-go/qlog"
 
 	"github.com/tsumugi-quic/tsumugi/quic"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -189,6 +190,12 @@ func runnerQgoConfig(o runnerOpts, server bool) *quicgo.Config {
 	}
 	if o.patientHandshake {
 		conf.HandshakeIdleTimeout = time.Minute
+	}
+	// RUNNER_QLOG=dir makes quic-go's connections in the runner cells
+	// write qlog traces there too (its tracer reads QLOGDIR).
+	if d := os.Getenv("RUNNER_QLOG"); d != "" {
+		os.Setenv("QLOGDIR", d)
+		conf.Tracer = qgoqlog.DefaultConnectionTracer
 	}
 	return conf
 }
