@@ -83,21 +83,24 @@ func newExpander(h func() hash.Hash, secret []byte) expander {
 // T(1) | T(2) | ..., T(i) = HMAC(secret, T(i-1) | info | i).
 func (e expander) expand(label string, length int) []byte {
 	const prefix = "tls13 "
-	var infoBuf [2 + 1 + 255 + 1]byte
-	info := append(infoBuf[:0], byte(length>>8), byte(length), byte(len(prefix)+len(label)))
-	info = append(info, prefix...)
-	info = append(info, label...)
-	info = append(info, 0) // empty context
 	size := e.mac.Size()
-	out := make([]byte, 0, (length+size-1)/size*size)
-	var prev []byte
+	// One buffer holds the output blocks, then the HMAC input of the
+	// next block: T(i-1) | HkdfLabel | i.
+	n := (length + size - 1) / size * size
+	buf := make([]byte, n, n+size+2+1+len(prefix)+len(label)+1+1)
+	out := buf[:0]
 	for i := byte(1); len(out) < length; i++ {
+		msg := buf[n:n]
+		if i > 1 {
+			msg = append(msg, out[len(out)-size:]...)
+		}
+		msg = append(msg, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
+		msg = append(msg, prefix...)
+		msg = append(msg, label...)
+		msg = append(msg, 0, i) // empty context, then the block counter
 		e.mac.Reset()
-		e.mac.Write(prev)
-		e.mac.Write(info)
-		e.mac.Write([]byte{i})
+		e.mac.Write(msg)
 		out = e.mac.Sum(out)
-		prev = out[len(out)-size:]
 	}
 	return out[:length]
 }
