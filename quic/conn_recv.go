@@ -54,6 +54,9 @@ func (c *Conn) handleDatagram(d *datagram, now time.Time) {
 	if processed && st.phase == phaseClosing {
 		c.onClosingPacket(now)
 	}
+	if processed && st.pending != nil {
+		c.processPending(now)
+	}
 }
 
 // handleLongPacket processes one long-header packet at the start of b. It
@@ -114,7 +117,11 @@ func (c *Conn) handleLongPacket(b []byte, firstDCID *[]byte, now time.Time) (int
 		keys = st.origInitialOpen
 	}
 	if keys == nil {
-		st.metrics.PacketDropped(metrics.DropNoKeys)
+		// A Handshake packet before the Handshake keys: kept for them
+		// (RFC 9001 §5.7).
+		if !(sp == sched.Handshake && !l.discarded && c.keepUndecryptable(b[:n], sp)) {
+			st.metrics.PacketDropped(metrics.DropNoKeys)
+		}
 		return n, false, nil
 	}
 	pkt := b[:n]
@@ -195,7 +202,11 @@ func (c *Conn) handleShortPacket(b []byte, firstDCID []byte, now time.Time) (int
 		return 0, false, nil
 	}
 	if st.app.open == nil {
-		st.metrics.PacketDropped(metrics.DropNoKeys)
+		// Before the 1-RTT keys (a server's come with the client's
+		// Finished): kept for them (RFC 9001 §5.7).
+		if !c.keepUndecryptable(b, sched.AppData) {
+			st.metrics.PacketDropped(metrics.DropNoKeys)
+		}
 		return 0, false, nil
 	}
 	l := &st.levels[sched.AppData]

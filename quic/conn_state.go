@@ -102,6 +102,7 @@ type connState struct {
 	paths      *pathStates
 	ackScratch wire.AckFrame   // for building ACK frames
 	ackRanges  []wire.AckRange // scratch for parsing ACK frames
+	pending    *pendingPackets // packets that came before their keys (undecryptable.go)
 	probes     [sched.NumSpaces]int
 	pingQueued [sched.NumSpaces]bool
 
