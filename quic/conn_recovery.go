@@ -40,7 +40,6 @@ func (c *Conn) onPacketAcked(rec *sched.Record) {
 // its content is re-queued from the current state, never copied.
 func (c *Conn) onPacketLost(rec *sched.Record) {
 	st := &c.st
-	l := &st.levels[rec.Space]
 	if rec.MTUProbe {
 		st.pmtud.onLost(int(rec.Frames[0].Length), st.now, st.rec.SmoothedRTT())
 		st.records.Put(rec)
@@ -48,6 +47,20 @@ func (c *Conn) onPacketLost(rec *sched.Record) {
 	}
 	st.metrics.PacketLost(rec.SentBytes)
 	st.traceLost(rec)
+	c.requeueFrames(rec)
+	st.records.Put(rec)
+}
+
+// requeueFrames queues again what a packet carried: it was lost, or a PTO
+// probe carries it while the packet is still in flight (RFC 9002 §6.2.4).
+// What was acknowledged meanwhile is not sent again; control frames go
+// with their current values.
+func (c *Conn) requeueFrames(rec *sched.Record) {
+	st := &c.st
+	if rec.MTUProbe {
+		return // its loss says the path is too small, nothing more
+	}
+	l := &st.levels[rec.Space]
 	for i := range rec.Frames {
 		f := &rec.Frames[i]
 		switch f.Kind {
@@ -62,7 +75,6 @@ func (c *Conn) onPacketLost(rec *sched.Record) {
 			st.control.onLost(*f)
 		}
 	}
-	st.records.Put(rec)
 }
 
 // onPacketDiscarded recycles the record of a packet whose keys were

@@ -123,6 +123,13 @@ func (c *Conn) handleTimers(now time.Time) {
 		for sp := sched.Initial; sp < sched.NumSpaces; sp++ {
 			if n := int(probe.Packets[sp]); n > 0 {
 				st.probes[sp] = max(st.probes[sp], n)
+				if sp == sched.AppData {
+					// RFC 9002 §6.2.4: probes carry data; with nothing new
+					// to send, what the oldest packets in flight carried
+					// (a lost HANDSHAKE_DONE or answer reaches a peer whose
+					// ACKs are being lost, instead of bare PINGs).
+					st.rec.OldestUnacked(sp, n, c.requeueFrames)
+				}
 				if sp != sched.AppData {
 					// RFC 9002 §6.2.4: a probe may carry data again; during
 					// the handshake, resend every unacknowledged CRYPTO byte

@@ -205,3 +205,47 @@ func TestHandshakePTO(t *testing.T) {
 		}
 	})
 }
+
+// TestPTOProbesCarryData: when the peer acknowledges nothing, the server's
+// PTO probes carry the data still unacknowledged (RFC 9002 §6.2.4), not
+// bare PINGs: a peer whose ACKs are all lost still gets the answer from
+// the first probe that reaches it.
+func TestPTOProbesCarryData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		p, sc, _ := tn.peerPair(&Config{MaxIdleTimeout: time.Hour}, quictest.DefaultParams())
+		s := serverStream(t, p, sc)
+		quiesce(t, p)
+		p.AutoAck = false
+		answer := []byte("the answer, sent once and never acknowledged")
+		s.Write(answer)
+		// next skips path MTU probes (a PING padded beyond 1200 bytes).
+		next := func() *quictest.Packet {
+			for {
+				pkt, err := p.ReadPacket(testCtx(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pkt.Size <= 1200 || len(quictest.FramesOf[wire.PingFrame](pkt)) == 0 {
+					return pkt
+				}
+			}
+		}
+		first := next()
+		sent := time.Now()
+		if len(quictest.FramesOf[wire.StreamFrame](first)) == 0 {
+			t.Fatalf("the first packet after Write has no STREAM frame: %v", first)
+		}
+		// The peer "loses" it and acknowledges nothing: the next packets
+		// are PTO probes; the first must carry the data again.
+		probe := next()
+		t.Logf("probe %v after %v", probe, time.Since(sent))
+		var again []byte
+		for _, f := range quictest.FramesOf[wire.StreamFrame](probe) {
+			again = append(again, f.Data...)
+		}
+		if !bytes.Contains(again, answer) {
+			t.Errorf("the PTO probe carries %q, want the unacknowledged %q", again, answer)
+		}
+	})
+}

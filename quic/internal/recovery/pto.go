@@ -155,3 +155,21 @@ func (r *Recovery) OnLossTimer(now time.Time) ProbeRequest {
 	r.setTimer(t)
 	return p
 }
+
+// OldestUnacked calls f with up to n of the oldest ack-eliciting packets
+// of space that are neither acknowledged nor declared lost. A probe sent on
+// PTO should carry data (RFC 9002 §6.2.4: new data if there is any, else
+// data sent before): the caller queues what these carried again, while
+// they stay in flight. f must not call the Recovery or keep the record.
+func (r *Recovery) OldestUnacked(space sched.Space, n int, f func(*sched.Record)) {
+	if space >= sched.NumSpaces {
+		return
+	}
+	h := &r.spaces[space].sent
+	for i := 0; i < h.len() && n > 0; i++ {
+		if rec := h.at(i).rec; rec != nil && rec.AckEliciting {
+			f(rec)
+			n--
+		}
+	}
+}
