@@ -2,6 +2,7 @@ package quic
 
 import (
 	"crypto/tls"
+	"sync"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -230,21 +231,30 @@ func (c *Conn) handleCrypto(sp sched.Space, f *wire.CryptoFrame) error {
 	if err := l.cryptoIn.Push(f.Offset, f.Data); err != nil {
 		return &wire.TransportError{Code: wire.CryptoBufferExceeded, FrameType: wire.FrameTypeCrypto, Reason: "CRYPTO data too far ahead"}
 	}
-	var buf [2048]byte
+	// crypto/tls keeps a reference to what HandleData is given until it
+	// returns, so a buffer on the stack would move to the heap on every
+	// call: take one from a pool.
+	bp := cryptoReadPool.Get().(*[cryptoReadSize]byte)
+	defer cryptoReadPool.Put(bp)
 	for {
-		n := l.cryptoIn.Read(buf[:])
+		n := l.cryptoIn.Read(bp[:])
 		if n == 0 {
 			break
 		}
 		if st.tls == nil {
 			continue // the handshake is over and needs nothing more
 		}
-		if err := st.tls.HandleData(tlsLevel(sp), buf[:n]); err != nil {
+		if err := st.tls.HandleData(tlsLevel(sp), bp[:n]); err != nil {
 			return tlsError(err)
 		}
 	}
 	return c.handleTLSEvents()
 }
+
+// cryptoReadSize is how much CRYPTO data goes to TLS at a time.
+const cryptoReadSize = 2048
+
+var cryptoReadPool = sync.Pool{New: func() any { return new([cryptoReadSize]byte) }}
 
 func tlsLevel(sp sched.Space) tls.QUICEncryptionLevel {
 	switch sp {

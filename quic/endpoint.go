@@ -221,8 +221,9 @@ func initialKeysIfOpens(b []byte, hdr *wire.LongHeader) (seal, open *wire.Keys) 
 	if n <= 0 || n > len(b) || n > maxPacketBufferSize {
 		return nil, nil
 	}
-	var scratch [maxPacketBufferSize]byte
-	pkt := scratch[:n]
+	scratch := getRxBuf(false) // a packet-sized buffer from the pool
+	defer scratch.unref()
+	pkt := scratch.b[:n]
 	copy(pkt, b)
 	seal, open = wire.NewInitialKeys(hdr.Version, hdr.DstConnID, false)
 	pnLen, truncated, err := open.RemoveHeaderProtection(pkt, hdr.PNOffset)
