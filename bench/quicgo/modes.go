@@ -144,6 +144,13 @@ func (cl *perfClient) handshakes(ctx context.Context, n, c int) (string, error) 
 		"cpu_us_per_hs", cpuSecs*1e6/float64(n), "p50_us", pct(0.50), "p99_us", pct(0.99)), nil
 }
 
+// idleSettle is how long memory waits before it measures: connections
+// are idle once the exchange after the handshake (HANDSHAKE_DONE, session
+// tickets, new connection IDs and their acknowledgments, delayed up to
+// max_ack_delay) is over; measured earlier, the heap holds the buffers of
+// packets still in flight.
+const idleSettle = 200 * time.Millisecond
+
 // memory measures the live heap of n idle connections, then of m open
 // streams on one of them, each side counted once and the sum halved.
 func (cl *perfClient) memory(ctx context.Context, n, m int) (string, error) {
@@ -167,6 +174,7 @@ func (cl *perfClient) memory(ctx context.Context, n, m int) (string, error) {
 	if err := cl.waitHeld(ctx, int64(n), 0); err != nil {
 		return "", err
 	}
+	time.Sleep(idleSettle)
 	heap1, err := cl.heaps()
 	if err != nil {
 		return "", err
@@ -187,6 +195,7 @@ func (cl *perfClient) memory(ctx context.Context, n, m int) (string, error) {
 	if err := cl.waitHeld(ctx, int64(n), int64(m)); err != nil {
 		return "", err
 	}
+	time.Sleep(idleSettle)
 	heap2, err := cl.heaps()
 	if err != nil {
 		return "", err
