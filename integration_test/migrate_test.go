@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
+
+	quicgo "github.com/quic-go/quic-go"
 
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
@@ -81,4 +84,80 @@ func getRequest(size, seed uint64) []byte {
 		req[9+i] = byte(seed >> (56 - 8*i))
 	}
 	return req[:]
+}
+
+// TestInteropQuicGoClientMigrates: a quic-go client moves its connection
+// to a new socket (Conn.AddPath, Path.Probe, Path.Switch: RFC 9000 §9.2)
+// in the middle of a 10 MB download from our server. Our server answers
+// the probe from the new address on that path, follows the client when
+// its non-probing packets arrive there (validating the path itself), and
+// every byte arrives.
+func TestInteropQuicGoClientMigrates(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stc, ctc := testTLS(t)
+	ln, err := quic.Listen("udp", "127.0.0.1:0", stc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan *quic.Conn, 1)
+	go func() {
+		c, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		accepted <- c
+		serveConn(ctx, oursConn{c})
+	}()
+	udp := func() *net.UDPConn {
+		uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { uc.Close() })
+		return uc
+	}
+	tr1 := &quicgo.Transport{Conn: udp()}
+	t.Cleanup(func() { tr1.Close() })
+	c, err := tr1.Dial(ctx, ln.Addr(), ctc, &quicgo.Config{MaxIdleTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseWithError(0, "")
+	sc := <-accepted
+
+	const size, seed = 10 << 20, 9
+	s, err := c.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write(getRequest(size, seed))
+	s.Close() // quic-go: the send side
+	h := sha256.New()
+	if _, err := io.CopyN(h, s, 2<<20); err != nil {
+		t.Fatalf("before the move: %v", err)
+	}
+	tr2 := &quicgo.Transport{Conn: udp()}
+	t.Cleanup(func() { tr2.Close() })
+	path, err := c.AddPath(tr2)
+	if err != nil {
+		t.Fatalf("AddPath: %v", err)
+	}
+	if err := path.Probe(ctx); err != nil {
+		t.Fatalf("Probe: our server did not answer the PATH_CHALLENGE on the new path: %v", err)
+	}
+	if err := path.Switch(); err != nil {
+		t.Fatalf("Switch: %v", err)
+	}
+	n, err := io.Copy(h, s)
+	if err != nil {
+		t.Fatalf("after the move, %d bytes: %v", 2<<20+n, err)
+	}
+	if 2<<20+n != size || [32]byte(h.Sum(nil)) != payloadSum(size, seed) {
+		t.Fatalf("got %d bytes, want %d, or different bytes", 2<<20+n, size)
+	}
+	if got, want := sc.RemoteAddr().String(), tr2.Conn.LocalAddr().String(); got != want {
+		t.Errorf("our server sends to %s, want the client's new address %s", got, want)
+	}
 }
