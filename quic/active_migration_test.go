@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/internal/memnet"
+	"github.com/tsumugi-quic/tsumugi/internal/quictest"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
 )
 
@@ -250,4 +252,40 @@ func TestMigrateLoopback(t *testing.T) {
 	if got := sc.RemoteAddr().(*net.UDPAddr).AddrPort(); got != netip.AddrPortFrom(after.Addr(), after.Port()) {
 		t.Errorf("the server sends to %v, want %v", got, after)
 	}
+}
+
+// TestPathResponseUsesUnusedConnectionID: a PATH_RESPONSE to a challenge
+// from a new address goes to a connection ID the peer gave us and that
+// was not used on the first path (RFC 9000 §9.5: a connection ID is not
+// used toward more than one address).
+func TestPathResponseUsesUnusedConnectionID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		p, _, _ := tn.peerPair(nil, quictest.DefaultParams())
+		used := p.SrcConnID()
+		spare := []byte{0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab}[:len(used)]
+		if err := p.SendFrames(wire.Packet1RTT, &wire.NewConnectionIDFrame{Seq: 1, ConnID: spare, ResetToken: [16]byte{1}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		other := tn.n.Listen(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.77"), 0))
+		defer other.Close()
+		d, err := p.AppendPacket(nil, wire.Packet1RTT, 1200, &wire.PathChallengeFrame{Data: [8]byte{7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.WriteToUDPAddrPort(d, serverAddr)
+		synctest.Wait()
+		buf := make([]byte, 2048)
+		n, _, err := other.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("no answer on the new path: %v", err)
+		}
+		if wire.IsLongHeader(buf[0]) || n < 1+len(used) {
+			t.Fatalf("the answer is not a 1-RTT packet: %x", buf[:n])
+		}
+		if dcid := buf[1 : 1+len(used)]; !bytes.Equal(dcid, spare) {
+			t.Errorf("the PATH_RESPONSE goes to connection ID %x, want the unused %x (not %x, used on the first path)", dcid, spare, used)
+		}
+	})
 }

@@ -182,5 +182,14 @@ func (c *Conn) sendPathResponse(addr netip.AddrPort, data [8]byte, received int,
 	}
 	f := wire.PathResponseFrame{Data: data}
 	var frame [9]byte
-	c.sendProbe(now, addr, st.rxSock, st.cids.peerCurrent(), f.Append(frame[:0]), min(minInitialPacketSize, 3*received))
+	// §9.5: a connection ID is not used toward more than one address: the
+	// answer takes one the peer gave us and we have not used, the one we
+	// move to should the peer migrate there (rotatePeer).
+	dcid := st.cids.peerCurrent()
+	if seq, ok := st.cids.spareSeq(); ok {
+		if id := st.cids.peerBySeq(seq); id != nil {
+			dcid = id
+		}
+	}
+	c.sendProbe(now, addr, st.rxSock, dcid, f.Append(frame[:0]), min(minInitialPacketSize, 3*received))
 }
