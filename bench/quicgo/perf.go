@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -68,6 +70,7 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.c, "c", 0, "streams, handshakes: how many at a time (default per mode)")
 	fs.IntVar(&o.streams, "streams", 1000, "memory: open streams")
 	fs.BoolVar(&o.proc, "proc", false, "run the server in a child process")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to `file`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -91,6 +94,19 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.n < 1 || o.c < 1 || o.size < 0 || o.size > maxSynthSize || o.streams < 1 {
 		fmt.Fprintf(stderr, "quicgo perf: -n, -c and -streams must be positive, -size between 0 and %d\n", int64(maxSynthSize))
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "quicgo perf: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "quicgo perf: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	line, err := perf(ctx, o)
 	if err != nil {
