@@ -209,7 +209,11 @@ func (c *Conn) onMigrationResponse(data [8]byte, now time.Time) bool {
 	c.endMigration(nil)
 	if c.ownsEndpoint {
 		// No other connection sends from the old socket: close it once
-		// what was in flight toward it has had time to arrive.
+		// what was in flight toward it has had time to arrive (and one
+		// left by a migration just before, now).
+		if !m.oldUntil.IsZero() {
+			c.ep.closeSocket(m.oldSock)
+		}
 		m.oldSock, m.oldUntil = old, now.Add(3*st.rec.PTO())
 	}
 	return true

@@ -289,3 +289,31 @@ func TestPathResponseUsesUnusedConnectionID(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrateTwice: a second move right after the first closes the first
+// socket left behind as well as the second, a few PTOs later.
+func TestMigrateTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cc, _, first, tn := migrationPair(t, nil)
+		ctx := testCtx(t)
+		second, third := tn.clientConn(), tn.clientConn()
+		if err := cc.migrateOn(ctx, second); err != nil {
+			t.Fatalf("first Migrate: %v", err)
+		}
+		request2(t, ctx, cc)
+		if err := cc.migrateOn(ctx, third); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		request2(t, ctx, cc)
+		time.Sleep(5 * time.Second)
+		for i, pc := range []*memnet.Conn{first, second} {
+			if _, err := pc.WriteToUDPAddrPort([]byte{0}, serverAddr); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("socket %d left behind is still open: write: %v", i+1, err)
+			}
+		}
+		if got, want := cc.LocalAddr().String(), third.LocalAddr().String(); got != want {
+			t.Errorf("LocalAddr = %s, want %s", got, want)
+		}
+		request2(t, ctx, cc)
+	})
+}
