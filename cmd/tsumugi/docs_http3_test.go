@@ -7,12 +7,15 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/tsumugi-quic/tsumugi/http3"
 	"github.com/tsumugi-quic/tsumugi/internal/certs"
 	"github.com/tsumugi-quic/tsumugi/quic"
 )
+
+var registerHello sync.Once
 
 func TestDocsHTTP3(t *testing.T) {
 	cert, pool, err := certs.Localhost()
@@ -28,8 +31,12 @@ func TestDocsHTTP3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	http.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "hello over "+r.Proto+"\n") // "HTTP/3.0"
+	// The docs register on http.DefaultServeMux; once per test binary, so
+	// that -count above 1 does not register the pattern twice.
+	registerHello.Do(func() {
+		http.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "hello over "+r.Proto+"\n") // "HTTP/3.0"
+		})
 	})
 	srv := &http3.Server{} // Handler nil: http.DefaultServeMux
 	served := make(chan error, 1)
