@@ -98,11 +98,11 @@ type connSetup struct {
 	// initialSeal and initialOpen, on a server, are the Initial keys the
 	// endpoint derived to open the client's first Initial (nil: derive).
 	initialSeal, initialOpen *wire.Keys
-	peerSCID    []byte // server: the client's Source Connection ID
-	retrySCID   []byte // server: the Source Connection ID of our Retry, if any
-	validated   bool   // server: a token validated the client's address
-	token       []byte // client: the token to send in Initials
-	tokenKey    string // client: where NEW_TOKEN tokens for this server are kept
+	peerSCID                 []byte // server: the client's Source Connection ID
+	retrySCID                []byte // server: the Source Connection ID of our Retry, if any
+	validated                bool   // server: a token validated the client's address
+	token                    []byte // client: the token to send in Initials
+	tokenKey                 string // client: where NEW_TOKEN tokens for this server are kept
 }
 
 // newConn creates a connection; the caller registers its connection IDs and

@@ -99,8 +99,8 @@ func (c *Conn) processPending(now time.Time) {
 			}
 			if err != nil {
 				c.closeLocal(err, now)
-				st.pending = nil
-							return
+				st.pending.list = nil
+				return
 			}
 		}
 	}

@@ -1,13 +1,16 @@
 package quic
 
 import (
+	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/tsumugi-quic/tsumugi/internal/memnet"
+	"github.com/tsumugi-quic/tsumugi/internal/quictest"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
 	"github.com/tsumugi-quic/tsumugi/sched"
 )
@@ -132,4 +135,44 @@ func TestUndecryptableBounded(t *testing.T) {
 	if c.keepUndecryptable(make([]byte, 100), sched.AppData) || c.st.pending != nil {
 		t.Error("a packet kept after the handshake was confirmed")
 	}
+}
+
+// TestKeptPacketError: a kept 1-RTT packet that breaks the rules (a STREAM
+// frame on the server's unopened send-only stream) closes the connection
+// with the RFC's error once its keys come, as it would have on arrival.
+func TestKeptPacketError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		tn.listen(nil)
+		p, pc := tn.peer(quictest.DefaultParams())
+		var blockFinished atomic.Bool
+		blockFinished.Store(true)
+		pc.SetSendFilter(memnet.Drop(func(d *memnet.Datagram) bool {
+			long, _ := splitCoalesced(d.Data)
+			return blockFinished.Load() && hasHandshake(long)
+		}))
+		ctx := testCtx(t)
+		if err := p.StartTLS(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for !p.HandshakeComplete() {
+			if err := p.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.ReadPacket(ctx); err != nil {
+				t.Fatalf("before the client's Finished: %v", err)
+			}
+		}
+		p.Flush() // the Finished, dropped
+		if err := p.SendFrames(wire.Packet1RTT, streamF(7, 0, "x", false)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		blockFinished.Store(false)
+		err := p.Handshake(ctx) // resends the Finished
+		var ce *quictest.CloseError
+		if !errors.As(err, &ce) || ce.Frame.Code != uint64(wire.StreamStateError) {
+			t.Fatalf("handshake: %v, want a CONNECTION_CLOSE with STREAM_STATE_ERROR", err)
+		}
+	})
 }
