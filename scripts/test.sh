@@ -23,13 +23,18 @@ fi
 
 echo "== fuzz smoke"
 fuzztime=${FUZZTIME:-3s}
+fuzzlog=$(mktemp)
+trap 'rm -f "$fuzzlog"' EXIT
 # Every func FuzzXxx in a _test.go file, run alone for $fuzztime.
 grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
 	dir=$(dirname "$f")
 	case "$dir" in ./integration_test*) continue ;; esac
 	for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
 		echo "-- $dir $name"
-		go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$dir" >/dev/null
+		if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$dir" >"$fuzzlog" 2>&1; then
+			cat "$fuzzlog"
+			exit 1
+		fi
 	done
 done
 echo "== all tests passed"
