@@ -18,8 +18,6 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 	qgoh3 "github.com/quic-go/quic-go/http3"
-
-	"github.com/tsumugi-quic/tsumugi/internal/certs"
 )
 
 // The tsumugi command against quic-go (issue 6): `tsumugi serve` answers
@@ -41,35 +39,13 @@ func cliFiles(t *testing.T) (dir string, files map[string][]byte) {
 	return dir, files
 }
 
-// cliCert writes a certificate for localhost and its key as PEM files.
-func cliCert(t *testing.T) (cert tls.Certificate, certFile, keyFile string) {
-	t.Helper()
-	cert, _, err := certs.Localhost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, keyPEM, err := certs.PEM(cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cert, certFile, keyFile
-}
-
 // TestCLIServeToQuicGo: quic-go's HTTP/3 client and a quic-go HTTP/0.9
 // client fetch files from `tsumugi serve`, which then exits 0 on SIGINT.
 func TestCLIServeToQuicGo(t *testing.T) {
 	bin := buildTsumugi(t, t.TempDir())
 	root, files := cliFiles(t)
-	_, certFile, keyFile := cliCert(t)
-	cmd := exec.Command(bin, "serve", "-listen", "127.0.0.1:0", "-root", root, "-cert", certFile, "-key", keyFile)
+	cert := newH3Cert(t)
+	cmd := exec.Command(bin, "serve", "-listen", "127.0.0.1:0", "-root", root, "-cert", cert.certFile, "-key", cert.keyFile)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +129,7 @@ func TestCLIServeToQuicGo(t *testing.T) {
 func TestCLIGetFromQuicGo(t *testing.T) {
 	bin := buildTsumugi(t, t.TempDir())
 	root, files := cliFiles(t)
-	cert, _, _ := cliCert(t)
+	cert := newH3Cert(t).cert
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 

@@ -205,15 +205,7 @@ func TestVersionNegotiation(t *testing.T) {
 					s.Close()
 				}
 			}()
-			s, err := cc.OpenStream(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Write([]byte("ping"))
-			s.CloseWrite()
-			if b, err := io.ReadAll(s); err != nil || string(b) != "ping" {
-				t.Fatalf("echo: %q, %v", b, err)
-			}
+			request2(t, ctx, cc)
 		})
 	}
 }
