@@ -89,13 +89,7 @@ func (c *Conn) migrateOn(ctx context.Context, pc packetConn) error {
 		return err
 	}
 	r := &migrateRequest{sock: sock, done: make(chan error, 1)}
-	c.closeMu.Lock()
-	busy := c.migrateReq != nil
-	if !busy {
-		c.migrateReq = r
-	}
-	c.closeMu.Unlock()
-	if busy {
+	if !c.migrateReq.CompareAndSwap(nil, r) {
 		c.ep.closeSocket(sock)
 		return errors.New("quic: a migration is already in progress")
 	}
@@ -125,9 +119,7 @@ func (c *Conn) migrateOn(ctx context.Context, pc packetConn) error {
 // application's context ended.
 func (c *Conn) handleMigrateRequest(now time.Time) {
 	st := &c.st
-	c.closeMu.Lock()
-	r := c.migrateReq
-	c.closeMu.Unlock()
+	r := c.migrateReq.Load()
 	if r == nil && (st.paths == nil || st.paths.migr.req == nil) {
 		return
 	}
@@ -240,10 +232,7 @@ func (c *Conn) checkMigration(now time.Time) {
 func (m *activeMigration) nextDeadline() time.Time {
 	var t time.Time
 	if m.probing {
-		t = m.deadline
-		if !m.sentAt.IsZero() {
-			t = earlier(t, m.sentAt.Add(pathChallengeInterval))
-		}
+		t = challengeDeadline(m.deadline, m.sentAt)
 	}
 	if !m.oldUntil.IsZero() {
 		t = earlier(t, m.oldUntil)
@@ -272,11 +261,7 @@ func (c *Conn) endMigration(err error) {
 		c.ep.closeSocket(r.sock)
 	}
 	m.req, m.probing = nil, false
-	c.closeMu.Lock()
-	if c.migrateReq == r {
-		c.migrateReq = nil
-	}
-	c.closeMu.Unlock()
+	c.migrateReq.CompareAndSwap(r, nil)
 	r.done <- err
 }
 

@@ -65,8 +65,9 @@ type Conn struct {
 
 	closeMu  sync.Mutex
 	closeReq *closeRequest // set by Close/CloseWithError, taken by the goroutine
-	// migrateReq is Migrate's request, until the goroutine answers it.
-	migrateReq *migrateRequest
+	// migrateReq is Migrate's request, until the goroutine answers it (an
+	// atomic: the goroutine looks at it every round).
+	migrateReq atomic.Pointer[migrateRequest]
 
 	// Everything below is owned by the connection goroutine.
 	st connState

@@ -51,19 +51,23 @@ func (p *pathStates) nextDeadline() time.Time {
 	if p == nil {
 		return time.Time{}
 	}
-	var t time.Time
-	for _, v := range []struct {
-		active           bool
-		deadline, sentAt time.Time
-	}{{p.path.active, p.path.deadline, p.path.sentAt}, {p.pref.active, p.pref.deadline, p.pref.sentAt}} {
-		if v.active {
-			t = earlier(t, v.deadline)
-			if !v.sentAt.IsZero() {
-				t = earlier(t, v.sentAt.Add(pathChallengeInterval))
-			}
-		}
+	t := p.migr.nextDeadline()
+	if p.path.active {
+		t = earlier(t, challengeDeadline(p.path.deadline, p.path.sentAt))
 	}
-	return earlier(t, p.migr.nextDeadline())
+	if p.pref.active {
+		t = earlier(t, challengeDeadline(p.pref.deadline, p.pref.sentAt))
+	}
+	return t
+}
+
+// challengeDeadline is when a validation sending PATH_CHALLENGE (last at
+// sentAt, zero if not yet) must run next: to give up, or to send again.
+func challengeDeadline(deadline, sentAt time.Time) time.Time {
+	if sentAt.IsZero() {
+		return deadline
+	}
+	return earlier(deadline, sentAt.Add(pathChallengeInterval))
 }
 
 // pathValidation is a PATH_CHALLENGE in progress.
