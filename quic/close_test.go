@@ -317,3 +317,49 @@ func TestGracefulCloseGivesUp(t *testing.T) {
 		expectClose(t, p, true, 0)
 	})
 }
+
+// TestCloseReleasesCryptoBuffers: a connection that closes gives back the
+// CRYPTO data it still held. The scripted client sends its ClientHello and
+// never acknowledges the server's flight; then the listener closes. Without
+// the release, the server's Handshake CRYPTO send buffer would keep its
+// 16 KiB chunk until the connection is collected, out of the pool (a server
+// whose clients close before acknowledging its NewSessionTicket took a
+// fresh chunk for every handshake that way).
+func TestCloseReleasesCryptoBuffers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		ln, _ := tn.listen(nil)
+		p, _ := tn.peer(quictest.DefaultParams())
+		ctx := testCtx(t)
+		if err := p.StartTLS(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ReadPacket(ctx); err != nil { // the server's flight, never acknowledged
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		ln.ep.mu.Lock()
+		var sc *Conn
+		for c := range ln.ep.all {
+			sc = c
+		}
+		ln.ep.mu.Unlock()
+		if sc == nil {
+			t.Fatal("no server connection")
+		}
+		ln.Close()
+		<-sc.exited
+		for i := range sc.st.levels {
+			l := &sc.st.levels[i]
+			if n := l.cryptoOut.Buffered(); n != 0 {
+				t.Errorf("level %d: %d bytes of CRYPTO data still buffered to send after the close", i, n)
+			}
+			if n := l.cryptoIn.Readable(); n != 0 {
+				t.Errorf("level %d: %d bytes of received CRYPTO data still buffered after the close", i, n)
+			}
+		}
+	})
+}

@@ -165,6 +165,7 @@ func (c *Conn) endStreams(cause error) {
 	if st.closeErr == nil {
 		st.closeErr = cause
 	}
+	c.releaseCrypto()
 	// Fail OpenStream before Context is done, so that no stream opens
 	// once Context says the connection is gone.
 	c.open.fail(st.closeErr)
@@ -198,5 +199,20 @@ func (c *Conn) onClosingPacket(now time.Time) {
 	st := &c.st
 	if now.Sub(st.closeFrame.lastSent) >= st.rec.PTO()/4 {
 		st.closeFrame.due = true
+	}
+}
+
+// releaseCrypto gives the CRYPTO buffers of every level back to their pool:
+// a connection that closes sends no more handshake data and needs none
+// (RFC 9000 §10.2: a closing or draining endpoint may discard all state but
+// what it needs to send or recognise CONNECTION_CLOSE). Otherwise a
+// server's NewSessionTicket that the client closed before acknowledging
+// would hold a 16 KiB chunk for the whole closing period, and every new
+// handshake take a fresh one.
+func (c *Conn) releaseCrypto() {
+	for i := range c.st.levels {
+		l := &c.st.levels[i]
+		l.cryptoOut.Release()
+		l.cryptoIn.Release()
 	}
 }
