@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -71,6 +72,7 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.streams, "streams", 1000, "memory: open streams")
 	fs.BoolVar(&o.proc, "proc", false, "run the server in a child process")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to `file`")
+	traceFile := fs.String("trace", "", "write an execution trace of this process to `file` (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -107,6 +109,19 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "quicgo perf: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintf(stderr, "quicgo perf: %v\n", err)
+			return 1
+		}
+		defer trace.Stop()
 	}
 	line, err := perf(ctx, o)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type perfOptions struct {
 	withMetrics bool
 	cpuProfile  string
 	memProfile  string
+	traceFile   string
 }
 
 // perfIdleTimeout keeps perf's idle connections up for the whole run.
@@ -77,6 +79,7 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.withMetrics, "metrics", false, "attach a metrics Collector on both sides (to measure its cost)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file`")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of this process to `file` at the end")
+	fs.StringVar(&o.traceFile, "trace", "", "write an execution trace of this process to `file` (go tool trace)")
 	if code, stop := parseFlags(fs, args); stop {
 		return code
 	}
@@ -107,6 +110,19 @@ func runPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if o.traceFile != "" {
+		f, err := os.Create(o.traceFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tsumugi perf: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintf(stderr, "tsumugi perf: %v\n", err)
+			return 1
+		}
+		defer trace.Stop()
 	}
 	heapProfile = o.memProfile
 	if heapProfile != "" {
