@@ -96,9 +96,10 @@ func (s *socket) readLoop(e *Endpoint) error {
 const readBatchSize = 4
 
 // readBatchLoop reads with recvmmsg and GRO: each message may hold a train
-// of datagrams, which share the buffer by reference counting. It takes
-// its buffers only once the socket is readable and gives back the unused
-// ones after each read, so an idle endpoint holds none.
+// of datagrams, which share the buffer by reference counting. It lends
+// its buffers to each read attempt and takes them back when the socket is
+// empty (ReadBatchFill), and gives back the unused ones after each read,
+// so an idle endpoint holds none.
 func (s *socket) readBatchLoop(e *Endpoint) error {
 	large := s.bc.Features().GRO
 	msgs := make([]udpio.Message, readBatchSize)
@@ -115,20 +116,17 @@ func (s *socket) readBatchLoop(e *Endpoint) error {
 		}
 		clear(msgs) // hold no buffer while waiting for the next datagram
 	}
-	for {
-		if err := s.bc.WaitReadable(); err != nil {
-			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			continue
-		}
-		for i := range batch {
+	fill := func(ms []udpio.Message) {
+		for i := range ms {
 			if bufs[i] == nil {
 				bufs[i] = getRxBuf(large)
 			}
-			msgs[i] = udpio.Message{Buf: bufs[i].b}
+			ms[i] = udpio.Message{Buf: bufs[i].b}
 		}
-		n, err := s.bc.ReadBatch(msgs[:batch])
+	}
+	drain := func([]udpio.Message) { release() }
+	for {
+		n, err := s.bc.ReadBatchFill(msgs[:batch], fill, drain)
 		if err != nil {
 			release()
 			if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {

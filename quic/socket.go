@@ -14,7 +14,7 @@ import (
 type batchConn interface {
 	packetConn
 	ReadBatch(msgs []udpio.Message) (int, error)
-	WaitReadable() error
+	ReadBatchFill(msgs []udpio.Message, fill, drain func([]udpio.Message)) (int, error)
 	WriteGSO(buf []byte, segSize int, addr netip.AddrPort, ecn uint8) error
 	Features() udpio.Features
 }

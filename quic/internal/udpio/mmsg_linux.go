@@ -30,6 +30,11 @@ type recvState struct {
 	got   int // datagrams the kernel filled
 	errno unix.Errno
 	fn    func(fd uintptr) bool // r.recv, bound once so a read allocates nothing
+
+	// With ReadBatchFill: the caller's messages and how it lends and takes
+	// back their buffers around each attempt.
+	msgs        []Message
+	fill, drain func([]Message)
 }
 
 func newRecvState() *recvState {
@@ -47,6 +52,10 @@ func newRecvState() *recvState {
 
 // recv runs under the runtime poller: false means "not ready, wait".
 func (r *recvState) recv(fd uintptr) bool {
+	if r.fill != nil {
+		r.fill(r.msgs[:r.n])
+		r.point(r.msgs)
+	}
 	for {
 		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), 0, 0, 0)
 		switch e {
@@ -55,6 +64,10 @@ func (r *recvState) recv(fd uintptr) bool {
 			return true
 		case unix.EINTR:
 		case unix.EAGAIN:
+			if r.drain != nil {
+				r.unpoint()
+				r.drain(r.msgs[:r.n])
+			}
 			return false
 		default:
 			r.errno = e
@@ -63,24 +76,46 @@ func (r *recvState) recv(fd uintptr) bool {
 	}
 }
 
+// point aims the first r.n headers at the buffers of msgs.
+func (r *recvState) point(msgs []Message) {
+	for i := range r.n {
+		b := msgs[i].Buf
+		r.iovs[i].Base = nil
+		if len(b) > 0 {
+			r.iovs[i].Base = &b[0]
+		}
+		r.iovs[i].SetLen(len(b))
+		h := &r.hdrs[i]
+		h.Hdr.Namelen = unix.SizeofSockaddrInet6
+		h.Hdr.SetControllen(recvCtrlLen)
+		h.Hdr.Flags = 0
+		h.Len = 0
+	}
+}
+
+// unpoint drops the headers' references to the caller's buffers.
+func (r *recvState) unpoint() {
+	for i := range r.n {
+		r.iovs[i].Base = nil
+	}
+}
+
 func (c *Conn) readMMsg(msgs []Message) (int, error) {
+	return c.readMMsgFill(msgs, nil, nil)
+}
+
+// readMMsgFill is readMMsg; with fill and drain, the buffers are lent
+// before each recvmmsg and taken back when it finds nothing (ReadBatchFill).
+func (c *Conn) readMMsgFill(msgs []Message, fill, drain func([]Message)) (int, error) {
 	r := c.sys.rd
 	k := min(len(msgs), recvBatch)
+	r.msgs, r.fill, r.drain = msgs, fill, drain
+	defer func() { r.msgs, r.fill, r.drain = nil, nil, nil }()
 	for {
-		for i := range k {
-			b := msgs[i].Buf
-			r.iovs[i].Base = nil
-			if len(b) > 0 {
-				r.iovs[i].Base = &b[0]
-			}
-			r.iovs[i].SetLen(len(b))
-			h := &r.hdrs[i]
-			h.Hdr.Namelen = unix.SizeofSockaddrInet6
-			h.Hdr.SetControllen(recvCtrlLen)
-			h.Hdr.Flags = 0
-			h.Len = 0
-		}
 		r.n, r.got, r.errno = k, 0, 0
+		if fill == nil {
+			r.point(msgs)
+		}
 		err := c.rc.Read(r.fn)
 		if err == nil && r.errno != 0 {
 			err = os.NewSyscallError("recvmmsg", r.errno)
@@ -89,9 +124,7 @@ func (c *Conn) readMMsg(msgs []Message) (int, error) {
 		if err == nil {
 			out = c.collect(msgs, r)
 		}
-		for i := range k {
-			r.iovs[i].Base = nil // hold no caller buffer between calls
-		}
+		r.unpoint() // hold no caller buffer between calls
 		if err != nil {
 			return 0, err
 		}
@@ -309,15 +342,3 @@ func (c *Conn) writeWith(s *sendScratch, msgs []OutMessage) (int, error) {
 // errFamily is returned for a destination the socket's address family
 // cannot reach (an IPv6 address on an IPv4 socket).
 var errFamily = os.NewSyscallError("sendmmsg", syscall.EAFNOSUPPORT)
-
-// waitReadable returns once a datagram is queued on the socket: it peeks
-// (MSG_PEEK, nothing is consumed) and lets the runtime poller wait while
-// the socket is empty.
-func (c *Conn) waitReadable() error {
-	var b [1]byte
-	return c.rc.Read(func(fd uintptr) bool {
-		_, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-			unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
-		return errno != unix.EAGAIN && errno != unix.EWOULDBLOCK
-	})
-}

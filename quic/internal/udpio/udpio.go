@@ -226,15 +226,23 @@ func (c *Conn) ReadBatch(msgs []Message) (n int, err error) {
 	return c.readOne(msgs)
 }
 
-// WaitReadable blocks until a datagram can be read (or the Conn closes),
-// without reading it. A reader that waits here first, then takes its
-// buffers and calls ReadBatch, holds no buffer while the socket is idle.
-// On the portable path (no batching) it returns at once.
-func (c *Conn) WaitReadable() error {
-	if !c.feat.Batch {
-		return nil
+// ReadBatchFill is ReadBatch for a reader that holds no buffers while the
+// socket is empty: right before each read attempt fill points the Buf of
+// every message at a buffer (it may find them still there from an attempt
+// that ended otherwise), and after an attempt that finds nothing to read
+// drain takes them back; the call then waits for the socket to become
+// readable and tries again. One system call reads per wake-up, where
+// peeking before ReadBatch would take two. On the portable path fill runs once and
+// the read blocks with the buffers lent.
+func (c *Conn) ReadBatchFill(msgs []Message, fill, drain func([]Message)) (n int, err error) {
+	if len(msgs) == 0 {
+		return 0, nil
 	}
-	return c.waitReadable()
+	if c.feat.Batch {
+		return c.readMMsgFill(msgs, fill, drain)
+	}
+	fill(msgs)
+	return c.readOne(msgs)
 }
 
 // WriteBatch sends every message in order and returns how many went out

@@ -74,6 +74,7 @@ var bufferHint = map[string]string{
 	"freebsd": "raise kern.ipc.maxsockbuf (sysctl kern.ipc.maxsockbuf=N)",
 }[runtime.GOOS]
 
-// waitReadable is never reached without batching (WaitReadable returns
-// at once there).
-func (c *Conn) waitReadable() error { return nil }
+func (c *Conn) readMMsgFill(msgs []Message, fill, drain func([]Message)) (int, error) {
+	fill(msgs)
+	return c.readOne(msgs)
+}

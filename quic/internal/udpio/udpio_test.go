@@ -419,3 +419,81 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("New(nil) succeeded")
 	}
 }
+
+// ReadBatchFill lends buffers to each read attempt and takes them back
+// when the socket is empty: a reader waiting on an idle socket holds
+// none, and the datagram that wakes it is read into freshly lent buffers.
+func TestReadBatchFill(t *testing.T) {
+	for _, fam := range families(t) {
+		for _, v := range variants {
+			t.Run(fam.name+"/"+v.name, func(t *testing.T) {
+				rcv := openConn(t, fam.network, fam.addr, v.opts)
+				snd := openPlain(t, fam.network, fam.addr)
+				dst := addrOf(t, rcv.LocalAddr())
+				var mu sync.Mutex
+				lent, fills, drains := 0, 0, 0
+				fill := func(ms []Message) {
+					mu.Lock()
+					defer mu.Unlock()
+					fills++
+					for i := range ms {
+						if ms[i].Buf == nil {
+							ms[i].Buf = make([]byte, 2048)
+							lent++
+						}
+					}
+				}
+				drain := func(ms []Message) {
+					mu.Lock()
+					defer mu.Unlock()
+					drains++
+					for i := range ms {
+						if ms[i].Buf != nil {
+							ms[i].Buf = nil
+							lent--
+						}
+					}
+				}
+				held := func() int {
+					mu.Lock()
+					defer mu.Unlock()
+					return lent
+				}
+				msgs := make([]Message, 2)
+				type result struct {
+					n   int
+					err error
+				}
+				done := make(chan result, 1)
+				rcv.SetReadDeadline(time.Now().Add(guard))
+				go func() {
+					n, err := rcv.ReadBatchFill(msgs, fill, drain)
+					done <- result{n, err}
+				}()
+				// Until a datagram comes, the reader waits holding nothing
+				// (on the portable path it blocks with its buffers lent).
+				time.Sleep(50 * time.Millisecond)
+				if h := held(); rcv.Features().Batch && h != 0 {
+					t.Fatalf("%d buffers held while the socket is empty", h)
+				}
+				want := datagram(7, 300)
+				if _, err := snd.WriteToUDPAddrPort(want, dst); err != nil {
+					t.Fatal(err)
+				}
+				r := <-done
+				if r.err != nil || r.n != 1 {
+					t.Fatalf("ReadBatchFill = %d, %v", r.n, r.err)
+				}
+				if !bytes.Equal(msgs[0].Buf[:msgs[0].N], want) {
+					t.Fatalf("read %x, want %x", msgs[0].Buf[:msgs[0].N], want)
+				}
+				if held() != len(msgs) {
+					t.Fatalf("%d buffers lent after the read, want %d (the caller owns them now)", held(), len(msgs))
+				}
+				if rcv.Features().Batch && (fills < 2 || drains < 1) {
+					t.Errorf("%d fills and %d drains: the empty socket was not tried first", fills, drains)
+				}
+			})
+		}
+	}
+}
