@@ -17,6 +17,7 @@ const maxDatagramsPerRound = 32
 // timer.
 func (c *Conn) run() error {
 	st := &c.st
+	growStack(0)
 	defer c.finish()
 	if err := c.startTLS(); err != nil {
 		c.closeLocal(err, time.Now())
