@@ -3,7 +3,9 @@ package quic
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"net"
 	"slices"
@@ -197,5 +199,25 @@ func TestStatelessResetClosesOurClient(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestStatelessResetTokenPooled: tokens from the endpoint's pooled HMACs
+// are the HMAC-SHA256 of the connection ID under the static key (RFC 9000
+// §10.3.2), the same on every call, whichever pooled HMAC computes them.
+func TestStatelessResetTokenPooled(t *testing.T) {
+	e := &Endpoint{}
+	copy(e.resetKey[:], "0123456789abcdef0123456789abcdef")
+	cids := [][]byte{{1, 2, 3, 4, 5, 6, 7, 8}, {9}, bytes.Repeat([]byte{0xee}, 20)}
+	for round := range 3 {
+		for _, cid := range cids {
+			m := hmac.New(sha256.New, e.resetKey[:])
+			m.Write(cid)
+			var want [16]byte
+			copy(want[:], m.Sum(nil))
+			if got := e.statelessResetToken(cid); got != want {
+				t.Fatalf("round %d, CID %x: token %x, want %x", round, cid, got, want)
+			}
+		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
-	"github.com/tsumugi-quic/tsumugi/metrics"
+	"hash"
 	"net"
 	"net/netip"
 	"sync"
@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tsumugi-quic/tsumugi/metrics"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
 )
 
@@ -35,6 +36,7 @@ type Endpoint struct {
 	serverTLS *tls.Config
 	listener  *Listener
 	resetKey  [32]byte
+	resetMACs sync.Pool // of hash.Hash: HMAC-SHA256 keyed with resetKey
 
 	group  *errgroup.Group
 	ctx    context.Context // cancelled when the endpoint closes
@@ -376,12 +378,21 @@ func (e *Endpoint) writeTo(b []byte, addr netip.AddrPort) error {
 
 // statelessResetToken derives the token for one of our connection IDs
 // (RFC 9000 §10.3.2): an HMAC of the ID under the endpoint's static key.
+// The keyed HMACs are pooled: a connection takes several tokens (one per
+// connection ID it issues), and keying an HMAC costs two SHA-256 blocks
+// and its allocations.
 func (e *Endpoint) statelessResetToken(cid []byte) [16]byte {
-	m := hmac.New(sha256.New, e.resetKey[:])
+	m, _ := e.resetMACs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, e.resetKey[:])
+	} else {
+		m.Reset()
+	}
 	m.Write(cid)
 	var sum [sha256.Size]byte
 	var t [16]byte
 	copy(t[:], m.Sum(sum[:0]))
+	e.resetMACs.Put(m)
 	return t
 }
 
