@@ -363,3 +363,68 @@ func TestCloseReleasesCryptoBuffers(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeWait: a server connection that closes (closing) or hears the
+// peer's CONNECTION_CLOSE (draining) ends at once and leaves a time-wait
+// record in its endpoint for three PTOs (time_wait.go): no goroutine and
+// no connection state. While the record lasts, the closing one answers a
+// packet with the same CONNECTION_CLOSE datagram, the draining one stays
+// silent, and neither answers with a stateless reset; afterwards a packet
+// for the connection gets a stateless reset.
+func TestTimeWait(t *testing.T) {
+	for _, closing := range []bool{true, false} {
+		t.Run(map[bool]string{true: "closing", false: "draining"}[closing], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tn := newTestNet(t)
+				p, sc, ln := tn.peerPair(nil, quictest.DefaultParams())
+				start := time.Now()
+				var first []byte
+				if closing {
+					go sc.CloseWithError(7, "bye")
+					d, _, err := p.ReadDatagram(testCtx(t))
+					if err != nil {
+						t.Fatal(err)
+					}
+					first = d
+				} else {
+					p.SendFrames(wire.Packet1RTT, &wire.ConnectionCloseFrame{App: true, Code: 9})
+				}
+				<-sc.exited
+				if took := time.Since(start); took > time.Millisecond {
+					t.Fatalf("the connection lived %v after closing: its period passes in the endpoint", took)
+				}
+				if n := tn.serverConns(ln); n != 0 {
+					t.Fatalf("%d connections left", n)
+				}
+				ln.ep.mu.Lock()
+				records := len(ln.ep.timeWaits.queue)
+				ln.ep.mu.Unlock()
+				if records != 1 {
+					t.Fatalf("%d time-wait records, want 1", records)
+				}
+				time.Sleep(50 * time.Millisecond) // past the rate limit of answers
+				d, _ := p.AppendPacket(nil, wire.Packet1RTT, 100, &wire.PingFrame{})
+				p.SendRaw(d)
+				got, _, err := p.ReadDatagram(shortCtx(t, 20*time.Millisecond))
+				switch {
+				case closing && (err != nil || !bytes.Equal(got, first)):
+					t.Fatalf("closing: answer %x, %v; want the first CONNECTION_CLOSE datagram %x", got, err, first)
+				case !closing && err == nil:
+					t.Fatalf("draining: answered with %x", got)
+				}
+				time.Sleep(10 * time.Second) // well past three PTOs
+				p.SendRaw(d)
+				reset, _, err := p.ReadDatagram(testCtx(t))
+				if err != nil || wire.IsLongHeader(reset[0]) || len(reset) >= len(d) || bytes.Equal(reset, first) {
+					t.Fatalf("after the period: %x, %v; want a stateless reset", reset, err)
+				}
+				ln.ep.mu.Lock()
+				records = len(ln.ep.timeWaits.queue)
+				ln.ep.mu.Unlock()
+				if records != 0 {
+					t.Fatalf("%d time-wait records after the period", records)
+				}
+			})
+		})
+	}
+}

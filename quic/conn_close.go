@@ -128,6 +128,9 @@ func (c *Conn) closeWith(sendErr, cause error, now time.Time) {
 	if c.ownsEndpoint {
 		st.closeUntil = now
 	}
+	// On a shared endpoint the closing period passes in a time-wait
+	// record, once the CONNECTION_CLOSE is out (time_wait.go).
+	c.startTimeWait(now, true)
 	c.endStreams(cause)
 }
 
@@ -157,6 +160,8 @@ func (c *Conn) enterDraining(cause error, now time.Time) {
 		// answered. On a socket of our own, closing the socket does that.
 		st.closeUntil = now
 	}
+	// On a shared endpoint a time-wait record does it (time_wait.go).
+	c.startTimeWait(now, false)
 }
 
 // endStreams records why the connection ends and wakes everyone waiting.

@@ -41,6 +41,7 @@ func (c *Conn) send(now time.Time) (more bool) {
 			tb := txPool.Get().(*[]byte)
 			if d := c.appendDatagram((*tb)[:0], now); len(d) > 0 {
 				c.writeDatagram(d, st.sock, st.remote)
+				c.noteCloseSent(d, now)
 			}
 			txPool.Put(tb)
 			st.closeFrame.due = false

@@ -71,18 +71,19 @@ type connState struct {
 	versionSettled            bool                  // client: CRYPTO data from the server fixed the version
 	rxECN                     recovery.ECNCodepoint // of the datagram being processed
 	sentAckElicitingSinceRecv bool
+	closedSignaled            bool // Conn.closed is closed
 
 	// Closing.
-	closeErr       error // why the connection ended (the Context cause)
-	closeFrame     closeFrame
-	closedSignaled bool           // Conn.closed is closed
-	rxAddr         netip.AddrPort // the source of the datagram being processed
-	rxBytes        int            // its size
-	rxSock         int            // the endpoint socket it came in on
-	closeUntil     time.Time      // end of the closing or draining period
-	closeSentAt    time.Time
-	gracefulFrom   time.Time // a graceful Close waits for acknowledgments since then
-	graceful       *closeRequest
+	closeErr     error // why the connection ended (the Context cause)
+	closeFrame   closeFrame
+	rxAddr       netip.AddrPort // the source of the datagram being processed
+	rxBytes      int            // its size
+	rxSock       int            // the endpoint socket it came in on
+	closeUntil   time.Time      // end of the closing or draining period
+	timeWait     *timeWait      // the record the connection leaves in its endpoint when it ends
+	closeSentAt  time.Time
+	gracefulFrom time.Time // a graceful Close waits for acknowledgments since then
+	graceful     *closeRequest
 
 	// Timers.
 	idleTimeout       time.Duration

@@ -49,6 +49,7 @@ type Endpoint struct {
 	resetTokens map[[16]byte]*Conn
 	all         map[*Conn]struct{}
 	closed      bool
+	timeWaits   timeWaits // of connections that ended in their closing or draining period
 
 	resetLimiter tokenBucket    // stateless resets and version negotiation sent
 	preferred    netip.AddrPort // a listener's preferred address (RFC 9000 §9.6), if any
@@ -101,6 +102,25 @@ func (e *Endpoint) handleDatagram(d datagram) {
 	}
 	e.mu.Lock()
 	c := e.conns[string(dcid)]
+	if c == nil && len(e.timeWaits.queue) > 0 {
+		now := time.Now()
+		e.timeWaits.expire(now)
+		if tw := e.timeWaits.lookup(string(dcid), now); tw != nil {
+			var answer []byte
+			if tw.answer(now) {
+				answer = tw.packet
+			}
+			remote, sock := tw.remote, tw.sock
+			e.mu.Unlock()
+			d.release()
+			if answer != nil {
+				if socks := *e.socks.Load(); sock < len(socks) {
+					socks[sock].writeTrain(answer, len(answer), remote, 0)
+				}
+			}
+			return
+		}
+	}
 	e.mu.Unlock()
 	if c != nil {
 		if !c.inbox.put(d) {
@@ -321,11 +341,22 @@ func (e *Endpoint) removeConnID(id []byte, c *Conn) {
 // connDone forgets every route to c; the connection goroutine calls it as
 // it exits.
 func (e *Endpoint) connDone(c *Conn) {
+	tw := c.st.timeWait
+	now := time.Now()
+	if tw != nil && !now.Before(tw.until) {
+		tw = nil
+	}
 	e.mu.Lock()
 	for id, cc := range e.conns {
 		if cc == c {
 			delete(e.conns, id)
+			if tw != nil {
+				tw.keys = append(tw.keys, id)
+			}
 		}
+	}
+	if tw != nil && !e.closed {
+		e.timeWaits.add(tw, now)
 	}
 	delete(e.all, c)
 	for t, cc := range e.resetTokens {
@@ -450,6 +481,7 @@ func (e *Endpoint) Close() error {
 		return e.group.Wait()
 	}
 	e.closed = true
+	e.timeWaits = timeWaits{} // the socket goes: nothing left to absorb
 	conns := make([]*Conn, 0, len(e.all))
 	for c := range e.all {
 		conns = append(conns, c)
