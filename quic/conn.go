@@ -229,11 +229,11 @@ func (c *Conn) DialStream(ctx context.Context, network, addr string) (net.Conn, 
 // Close closes the connection gracefully: data already written to streams
 // whose write side was closed is delivered (acknowledged by the peer) first,
 // bounded by a few round trips' worth of patience, then CONNECTION_CLOSE
-// with application code 0 is sent. It returns once that is sent; the
-// connection of a Listener then lingers in the closing state for three PTOs
-// in the background (RFC 9000 §10.2), answering stray packets; a dialed
-// connection has no closing period and releases its socket before Close
-// returns.
+// with application code 0 is sent. It returns once that is sent. The
+// connection is then gone: on a Listener's endpoint, a small time-wait
+// record answers stray packets with the same CONNECTION_CLOSE for three
+// PTOs (RFC 9000 §10.2); a dialed connection has no closing period and
+// releases its socket before Close returns.
 func (c *Conn) Close() error {
 	c.requestClose(&closeRequest{graceful: true})
 	c.waitClosed()
