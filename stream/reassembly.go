@@ -193,6 +193,25 @@ func (b *RecvBuffer) Read(p []byte) int {
 	return n
 }
 
+// Peek copies into p up to len(p) contiguous bytes found off bytes past the
+// read offset, without consuming them, and returns how many it copied.
+func (b *RecvBuffer) Peek(off int, p []byte) int {
+	if off < 0 {
+		return 0
+	}
+	pos := b.read + uint64(off)
+	n := 0
+	for n < len(p) && pos < b.contig {
+		s := b.at(pos >> chunkShift)
+		i := int(pos & chunkMask)
+		m := min(chunkSize-i, int(min(b.contig-pos, uint64(len(p)-n))))
+		copy(p[n:n+m], s.data[i:i+m])
+		n += m
+		pos += uint64(m)
+	}
+	return n
+}
+
 // Release drops the buffered data and gives every chunk back to the pool,
 // as when the reader abandons the stream. The read offset moves to the end of
 // the contiguous data; data that arrived out of order is forgotten.

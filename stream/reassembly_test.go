@@ -280,3 +280,40 @@ func FuzzReassembly(f *testing.F) {
 		}
 	})
 }
+
+// Peek copies without consuming, from any offset within the contiguous
+// data, across chunk boundaries, and stops at the first gap.
+func TestRecvBufferPeek(t *testing.T) {
+	b := NewRecvBuffer(1 << 20)
+	data := make([]byte, chunkSize+100)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	b.Push(0, data[:chunkSize+50])
+	b.Push(chunkSize+60, data[chunkSize+60:]) // a gap at [chunkSize+50, chunkSize+60)
+	tests := []struct {
+		off, size, want int
+	}{
+		{0, 10, 10},
+		{chunkSize - 5, 10, 10},  // across the chunk boundary
+		{chunkSize + 40, 20, 10}, // stops at the gap
+		{chunkSize + 50, 10, 0},  // at the gap
+		{chunkSize + 70, 10, 0},  // past it
+		{-1, 10, 0},
+	}
+	for _, tt := range tests {
+		p := make([]byte, tt.size)
+		n := b.Peek(tt.off, p)
+		if n != tt.want || (n > 0 && !bytes.Equal(p[:n], data[tt.off:tt.off+n])) {
+			t.Errorf("Peek(%d, %d bytes) = %d %x, want %d", tt.off, tt.size, n, p[:n], tt.want)
+		}
+	}
+	if b.Offset() != 0 || b.Readable() != chunkSize+50 {
+		t.Fatalf("Peek consumed: offset %d, readable %d", b.Offset(), b.Readable())
+	}
+	p := make([]byte, 30)
+	b.Read(p[:20])
+	if n := b.Peek(0, p); n != 30 || !bytes.Equal(p, data[20:50]) {
+		t.Fatalf("Peek after Read = %d %x", n, p)
+	}
+}
