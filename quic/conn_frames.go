@@ -236,14 +236,18 @@ func (c *Conn) handleCrypto(sp sched.Space, f *wire.CryptoFrame) error {
 	// call: take one from a pool.
 	bp := cryptoReadPool.Get().(*[cryptoReadSize]byte)
 	defer cryptoReadPool.Put(bp)
+	if st.tls == nil {
+		// The handshake is over and needs nothing more.
+		for l.cryptoIn.Read(bp[:]) > 0 {
+		}
+		return nil
+	}
 	for {
-		n := l.cryptoIn.Read(bp[:])
+		n := wholeMessages(l.cryptoIn, len(bp), &l.cryptoMsgLeft)
 		if n == 0 {
 			break
 		}
-		if st.tls == nil {
-			continue // the handshake is over and needs nothing more
-		}
+		l.cryptoIn.Read(bp[:n])
 		if err := st.tls.HandleData(tlsLevel(sp), bp[:n]); err != nil {
 			return tlsError(err)
 		}
@@ -251,8 +255,48 @@ func (c *Conn) handleCrypto(sp sched.Space, f *wire.CryptoFrame) error {
 	return c.handleTLSEvents()
 }
 
-// cryptoReadSize is how much CRYPTO data goes to TLS at a time.
-const cryptoReadSize = 2048
+// wholeMessages returns how many bytes at the read offset of b make up
+// whole TLS handshake messages (RFC 8446 §4: a type byte and a 24-bit
+// length, then the body), at most max; or max when a message longer than
+// max has at least max bytes there, which then go to TLS in pieces: *left
+// counts the bytes of that message still to come, which go as they arrive.
+//
+// Each HandleData call is a round trip to crypto/tls's handshake
+// goroutine: handing it a message cut by a packet boundary (a ClientHello
+// with its ML-KEM key share fills more than one Initial) costs a round trip
+// that only buffers. So CRYPTO data waits here until its message is whole.
+// It cannot wait for long: a message of more than max bytes goes in pieces,
+// and TLS bounds message sizes.
+func wholeMessages(b *stream.RecvBuffer, max int, left *int32) int {
+	avail := b.Readable()
+	if *left > 0 {
+		n := min(int(*left), avail, max)
+		*left -= int32(n)
+		return n
+	}
+	n := 0
+	var h [4]byte
+	for avail-n >= len(h) {
+		b.Peek(n, h[:])
+		m := len(h) + (int(h[1])<<16 | int(h[2])<<8 | int(h[3]))
+		if n+m > max {
+			if n == 0 && avail >= max {
+				*left = int32(m - max)
+				return max
+			}
+			break
+		}
+		if n+m > avail {
+			break
+		}
+		n += m
+	}
+	return n
+}
+
+// cryptoReadSize is how much CRYPTO data goes to TLS at a time: whole
+// messages up to this size go in one call.
+const cryptoReadSize = 8192
 
 var cryptoReadPool = sync.Pool{New: func() any { return new([cryptoReadSize]byte) }}
 

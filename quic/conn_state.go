@@ -119,15 +119,18 @@ type connState struct {
 // level is one packet number space with its keys and CRYPTO streams.
 type level struct {
 	c            *Conn
-	space        sched.Space
 	seal, open   *wire.Keys // nil until installed, and after discard
 	nextPN       uint64
 	largestAcked uint64 // the peer's largest acknowledgment of our packets
-	hasAcked     bool
 	recv         recovery.Received
 	cryptoOut    stream.SendBuffer
 	cryptoIn     *stream.RecvBuffer
-	discarded    bool
+	// cryptoMsgLeft counts the bytes still to come of a handshake message
+	// too large to go to TLS whole (wholeMessages).
+	cryptoMsgLeft int32
+	space         sched.Space
+	hasAcked      bool
+	discarded     bool
 }
 
 func (st *connState) init(c *Conn, s *connSetup) {

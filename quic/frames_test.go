@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tsumugi-quic/tsumugi/internal/quictest"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
+	"github.com/tsumugi-quic/tsumugi/stream"
 )
 
 // Scripts for the connection-level frames: PING, PATH_CHALLENGE,
@@ -189,4 +191,70 @@ func TestInformationalFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// wholeMessages hands TLS only whole handshake messages, except when one
+// message is larger than the scratch buffer: then that much goes at once.
+func TestWholeMessages(t *testing.T) {
+	msg := func(n int) []byte { // a handshake message with an n-byte body
+		return append([]byte{1, byte(n >> 16), byte(n >> 8), byte(n)}, make([]byte, n)...)
+	}
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	tests := []struct {
+		name string
+		data []byte
+		max  int
+		want int
+	}{
+		{"empty", nil, 100, 0},
+		{"header cut", msg(10)[:3], 100, 0},
+		{"body cut", msg(10)[:9], 100, 0},
+		{"one", msg(10), 100, 14},
+		{"two and a cut one", cat(msg(10), msg(20), msg(30)[:5]), 100, 38},
+		{"the last does not fit", cat(msg(10), msg(90)), 100, 14},
+		{"one too big, not all here", msg(200)[:50], 100, 0},
+		{"one too big, enough here", msg(200)[:150], 100, 100},
+		{"empty body", msg(0), 100, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := stream.NewRecvBuffer(1 << 20)
+			b.Push(0, tt.data)
+			var left int32
+			if got := wholeMessages(b, tt.max, &left); got != tt.want {
+				t.Fatalf("wholeMessages = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	// A message larger than max goes in pieces as its bytes come; the
+	// messages after it are whole again.
+	b := stream.NewRecvBuffer(1 << 20)
+	data := cat(msg(246), msg(10), msg(20))
+	var left int32
+	off := 0
+	feed := func(upTo int) {
+		b.Push(uint64(off), data[off:upTo])
+		off = upTo
+	}
+	take := func(want int) {
+		t.Helper()
+		n := wholeMessages(b, 100, &left)
+		if n != want {
+			t.Fatalf("took %d, want %d (left %d)", n, want, left)
+		}
+		b.Read(make([]byte, n))
+	}
+	feed(120)
+	take(100) // 100 of the first message's 250 bytes
+	take(20)  // what came of the rest
+	take(0)
+	feed(250 + 5)
+	take(100) // the rest of the first message, at most max at a time
+	take(30)
+	take(0) // the second is not whole yet
+	feed(len(data))
+	take(38) // the second and third, whole
+	if left != 0 {
+		t.Fatalf("left %d", left)
+	}
 }
