@@ -35,11 +35,14 @@ func dial(ctx context.Context, network, addr string, tlsConf *tls.Config, conf *
 	if err != nil {
 		return nil, err
 	}
-	local := "0.0.0.0:0"
+	// The socket is of the remote address's family: a dual-stack IPv6
+	// socket for an IPv4 server would only cost more system calls to set
+	// up (IPv6 and IPv4 options both).
+	lnet, local := "udp4", "0.0.0.0:0"
 	if raddr.Addr().Is6() {
-		local = "[::]:0"
+		lnet, local = "udp6", "[::]:0"
 	}
-	ep, err := newEndpoint(network, local, conf)
+	ep, err := newEndpoint(lnet, local, conf)
 	if err != nil {
 		return nil, err
 	}

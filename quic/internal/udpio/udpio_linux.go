@@ -2,6 +2,7 @@ package udpio
 
 import (
 	"net/netip"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -117,13 +118,27 @@ func setBuffers(s, target int) (recv, send, asked int) {
 }
 
 func setBuffer(s, opt, force, target int) int {
+	if forceWorks.Load() {
+		// Privileged, as an earlier socket found: force at once.
+		if unix.SetsockoptInt(s, unix.SOL_SOCKET, force, target) == nil {
+			return getBuffer(s, opt)
+		}
+	}
 	unix.SetsockoptInt(s, unix.SOL_SOCKET, opt, target)
 	if got := getBuffer(s, opt); got >= target {
 		return got
 	}
-	unix.SetsockoptInt(s, unix.SOL_SOCKET, force, target) // EPERM unless privileged
+	if unix.SetsockoptInt(s, unix.SOL_SOCKET, force, target) != nil { // EPERM unless privileged
+		return getBuffer(s, opt)
+	}
+	forceWorks.Store(true)
 	return getBuffer(s, opt)
 }
+
+// forceWorks records that SO_RCVBUFFORCE or SO_SNDBUFFORCE succeeded once:
+// the process may exceed the caps, and later sockets (a client opens one
+// per Dial) skip the capped attempt.
+var forceWorks atomic.Bool
 
 func getBuffer(s, opt int) int {
 	n, err := unix.GetsockoptInt(s, unix.SOL_SOCKET, opt)
