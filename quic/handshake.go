@@ -296,6 +296,7 @@ func (c *Conn) confirmHandshake() {
 	}
 	st.handshakeConfirm = true
 	st.app.zeroOpen = nil
+	st.app.deriveNext()
 	if c.isClient && c.tlsConf.ClientSessionCache == nil {
 		// No session cache: tickets would be dropped anyway.
 		st.tlsDone = true

@@ -16,9 +16,14 @@ type appKeys struct {
 	seal, open *wire.Keys
 	zeroSeal   *wire.Keys // client: 0-RTT keys, until 1-RTT keys exist
 	zeroOpen   *wire.Keys // server: 0-RTT keys, until the handshake is confirmed
-	nextOpen   *wire.Keys // the next generation's receive keys, derived ahead (§6.3)
-	prevOpen   *wire.Keys // the previous generation's, for late packets (§6.5)
-	prevUntil  time.Time
+	// nextOpen is the next generation's receive keys (§6.3): derived when
+	// the handshake is confirmed (deriveNext), and ahead of each later
+	// update; before that only on demand (a peer may not update keys
+	// before it confirms the handshake, §6.1), which keeps the derivation
+	// off the path of a client's handshake.
+	nextOpen  *wire.Keys
+	prevOpen  *wire.Keys // the previous generation's, for late packets (§6.5)
+	prevUntil time.Time
 
 	sendPhase, recvPhase bool
 	generation           uint64 // key updates so far (sending keys)
@@ -29,9 +34,14 @@ type appKeys struct {
 	recvInPhaseKnown     bool
 }
 
-func (k *appKeys) installRead(keys *wire.Keys) {
-	k.open = keys
-	k.nextOpen = keys.Next()
+func (k *appKeys) installRead(keys *wire.Keys) { k.open = keys }
+
+// deriveNext derives the next generation's receive keys if they are not
+// there yet.
+func (k *appKeys) deriveNext() {
+	if k.nextOpen == nil && k.open != nil {
+		k.nextOpen = k.open.Next()
+	}
 }
 
 func (k *appKeys) installWrite(keys *wire.Keys) { k.seal = keys }
@@ -80,6 +90,9 @@ func (k *appKeys) openKeys(phase bool, pn uint64, now time.Time) (keys *wire.Key
 		}
 		return nil, false
 	}
+	// RFC 9001 §6.3: an endpoint MAY generate the keys as part of packet
+	// processing; this happens only before the handshake is confirmed.
+	k.deriveNext()
 	return k.nextOpen, true
 }
 

@@ -2,9 +2,11 @@ package quic
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/tsumugi-quic/tsumugi/internal/quictest"
 	"github.com/tsumugi-quic/tsumugi/quic/wire"
@@ -138,4 +140,41 @@ func TestKeyUpdatesOursToOurs(t *testing.T) {
 			t.Fatalf("echo: %d bytes, %v", len(got), err)
 		}
 	})
+}
+
+// The next generation's receive keys are not derived with the current
+// ones (that would put a derivation on the path of a client's handshake)
+// but at confirmation, or on demand for a packet in the other key phase
+// before it (RFC 9001 §6.3 allows either); they are the keys the peer
+// updates to.
+func TestNextReceiveKeysOnDemand(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	peer, err := wire.NewKeys(wire.Version1, tls.TLS_AES_128_GCM_SHA256, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, _ := wire.NewKeys(wire.Version1, tls.TLS_AES_128_GCM_SHA256, secret)
+	var k appKeys
+	k.installRead(ours)
+	if k.nextOpen != nil {
+		t.Fatal("next keys derived at install")
+	}
+	keys, next := k.openKeys(true, 5, time.Time{})
+	if !next || keys == nil {
+		t.Fatalf("openKeys for the other phase = %v, %v", keys, next)
+	}
+	// A packet the peer sealed after updating opens with them.
+	pkt := append([]byte{0x41, 0, 5, byte(wire.FrameTypePing)}, make([]byte, 20)...) // short header, 2-byte packet number 5, PING and PADDING
+	pkt = peer.Next().Seal(pkt, 1, 2, 5)
+	pnLen, _, err := keys.RemoveHeaderProtection(pkt, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.Open(pkt, 1+pnLen, 5); err != nil {
+		t.Fatalf("the peer's next-phase packet does not open with the derived keys: %v", err)
+	}
+	k.deriveNext()
+	if k.nextOpen != keys {
+		t.Fatal("deriveNext derived again")
+	}
 }
