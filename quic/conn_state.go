@@ -59,6 +59,7 @@ type connState struct {
 	zeroRTTReceived           bool              // server: a 0-RTT packet was processed
 	zeroRTTRejected           bool
 	havePeerParams            bool
+	paramsPreset              bool   // server: our transport parameters went to TLS before the handshake started
 	handshakeComplete         bool   // TLS says done (RFC 9001 §4.1.1)
 	handshakeConfirm          bool   // RFC 9001 §4.1.2
 	addrValidated             bool   // server: the client's address is validated (RFC 9000 §8.1)

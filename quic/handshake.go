@@ -23,11 +23,17 @@ func (c *Conn) startTLS() error {
 	} else {
 		st.tls = tls.QUICServer(qc)
 	}
-	if c.isClient {
-		// A server sends its transport parameters once it has seen the
-		// client's: they name the version it negotiated (RFC 9368 §5).
+	// A server sends its transport parameters once it has seen the
+	// client's when they may name another version than the one of the
+	// client's Initial (RFC 9368 §5: a compatible version switch). When
+	// the Initial is in our most preferred version there is nothing to
+	// switch to, and they are set before the handshake starts: crypto/tls
+	// then needs no round trip to ask for them in the middle of the
+	// ClientHello.
+	if c.isClient || c.preferredVersion() == st.version {
+		st.paramsPreset = !c.isClient
 		params := st.localParams()
-		st.tls.SetTransportParameters(params.Append(nil, false))
+		st.tls.SetTransportParameters(params.Append(nil, !c.isClient))
 	}
 	if err := st.tls.Start(c.ctx); err != nil {
 		return tlsError(err)
@@ -365,6 +371,9 @@ func (c *Conn) negotiateVersion(p *wire.TransportParameters) error {
 	if vi.ChosenVersion != st.origVersion {
 		return fail("the client's chosen version is not the one of its Initial")
 	}
+	if st.paramsPreset {
+		return nil // the Initial is in our most preferred version: we stay on it
+	}
 	for _, v := range c.config.Versions {
 		if !wire.IsSupportedVersion(v) {
 			continue
@@ -382,4 +391,14 @@ func (c *Conn) negotiateVersion(p *wire.TransportParameters) error {
 		}
 	}
 	return nil
+}
+
+// preferredVersion is the first of our versions that we implement.
+func (c *Conn) preferredVersion() uint32 {
+	for _, v := range c.config.Versions {
+		if wire.IsSupportedVersion(v) {
+			return v
+		}
+	}
+	return 0
 }
