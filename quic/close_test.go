@@ -428,3 +428,35 @@ func TestTimeWait(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeWaitUnvalidatedAddress: a server connection that closes before
+// it validated the client's address (here it refuses the ALPN) sends its
+// CONNECTION_CLOSE once; its time-wait record then absorbs the client's
+// packets without answering, so that a forged source address cannot turn
+// the record into an amplifier (RFC 9000 §8.1).
+func TestTimeWaitUnvalidatedAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t)
+		ln, _ := tn.listen(&Config{RetryThreshold: -1})
+		p, _ := tn.peer(quictest.DefaultParams(), "not-offered")
+		err := p.Handshake(testCtx(t))
+		var ce *quictest.CloseError
+		if !errors.As(err, &ce) {
+			t.Fatalf("handshake: %v, want the server's CONNECTION_CLOSE", err)
+		}
+		synctest.Wait()
+		ln.ep.mu.Lock()
+		records := len(ln.ep.timeWaits.queue)
+		ln.ep.mu.Unlock()
+		if records != 1 || tn.serverConns(ln) != 0 {
+			t.Fatalf("%d time-wait records, %d connections; want 1 and 0", records, tn.serverConns(ln))
+		}
+		time.Sleep(500 * time.Millisecond) // past the rate limit of answers (a quarter of the PTO), within the period
+		for range 3 {
+			p.SendFrames(wire.PacketInitial, &wire.PingFrame{})
+		}
+		if d, _, err := p.ReadDatagram(shortCtx(t, 30*time.Millisecond)); err == nil {
+			t.Fatalf("answered an unvalidated address from the time-wait record: %x", d)
+		}
+	})
+}

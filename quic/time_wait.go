@@ -20,8 +20,9 @@ import (
 // and sends it again in answer, at most once per quarter PTO (§10.2.1: "An
 // endpoint in the closing state sends a packet containing a
 // CONNECTION_CLOSE frame in response to any incoming packet that it
-// attributes to the connection ... [it] MAY send the same packet"). A
-// draining record sends nothing (§10.2.2).
+// attributes to the connection ... [it] MAY send the same packet"), unless
+// the connection never validated the peer's address (§8.1). A draining
+// record sends nothing (§10.2.2).
 //
 // A connection that owns its endpoint (Dial) needs no record: its socket
 // closes with it.
@@ -120,8 +121,16 @@ func (c *Conn) startTimeWait(now time.Time, closing bool) bool {
 // the time-wait record.
 func (c *Conn) noteCloseSent(d []byte, now time.Time) {
 	st := &c.st
-	if tw := st.timeWait; tw != nil && tw.packet == nil && st.phase == phaseClosing {
-		tw.packet = append([]byte(nil), d...)
-		tw.remote, tw.sock, tw.lastSent = st.remote, st.sock, now
+	tw := st.timeWait
+	if tw == nil || tw.packet != nil || st.phase != phaseClosing {
+		return
 	}
+	if !c.isClient && !st.addrValidated {
+		// Answers to an address we never validated could make us an
+		// amplifier (RFC 9000 §8.1): the first CONNECTION_CLOSE, within
+		// the connection's limit, is all it gets.
+		return
+	}
+	tw.packet = append([]byte(nil), d...)
+	tw.remote, tw.sock, tw.lastSent = st.remote, st.sock, now
 }
