@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README.md): unit tests and integration tests
-# under the race detector, then a short run of every fuzz target.
+# under the race detector, one iteration of every benchmark, the tests of
+# the quic-go twin of tsumugi perf, then a short run of every fuzz target.
 # FUZZTIME sets how long each fuzz target runs (default 3s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,13 @@ go test -race -count=1 ./...
 if [ -f integration_test/go.mod ]; then
 	echo "== integration tests (race)"
 	(cd integration_test && go vet ./... && go test -race -count=1 -timeout 20m ./...)
+fi
+
+echo "== benchmarks, one iteration each (they must run; their timings are not checked)"
+go test -run='^$' -bench=. -benchtime=1x ./...
+if [ -f bench/quicgo/go.mod ]; then
+	echo "== the quic-go twin of tsumugi perf"
+	(cd bench/quicgo && go test -count=1 ./...)
 fi
 
 echo "== fuzz smoke"
