@@ -102,31 +102,15 @@ func (e *Endpoint) handleDatagram(d datagram) {
 	}
 	e.mu.Lock()
 	c := e.conns[string(dcid)]
-	if c == nil && len(e.timeWaits.queue) > 0 {
-		now := time.Now()
-		e.timeWaits.expire(now)
-		if tw := e.timeWaits.lookup(string(dcid), now); tw != nil {
-			var answer []byte
-			if tw.answer(now) {
-				answer = tw.packet
-			}
-			remote, sock := tw.remote, tw.sock
-			e.mu.Unlock()
-			d.release()
-			if answer != nil {
-				if socks := *e.socks.Load(); sock < len(socks) {
-					socks[sock].writeTrain(answer, len(answer), remote, 0)
-				}
-			}
-			return
-		}
-	}
 	e.mu.Unlock()
 	if c != nil {
 		if !c.inbox.put(d) {
 			c.st.metrics.PacketDropped(metrics.DropQueue)
 			d.release()
 		}
+		return
+	}
+	if e.absorbTimeWait(d, dcid) {
 		return
 	}
 	if !wire.IsLongHeader(d.b[0]) {

@@ -89,6 +89,35 @@ func (ts *timeWaits) expire(now time.Time) {
 	}
 }
 
+// absorbTimeWait takes d, for connection ID dcid, if a time-wait record
+// holds dcid, and answers it as the record says; it reports whether it
+// took d.
+func (e *Endpoint) absorbTimeWait(d datagram, dcid []byte) bool {
+	e.mu.Lock()
+	if len(e.timeWaits.queue) == 0 {
+		e.mu.Unlock()
+		return false
+	}
+	now := time.Now()
+	e.timeWaits.expire(now)
+	tw := e.timeWaits.lookup(string(dcid), now)
+	var answer []byte
+	if tw != nil && tw.answer(now) {
+		answer = tw.packet
+	}
+	e.mu.Unlock()
+	if tw == nil {
+		return false
+	}
+	d.release()
+	if answer != nil {
+		if socks := *e.socks.Load(); tw.sock < len(socks) {
+			socks[tw.sock].writeTrain(answer, len(answer), tw.remote, 0)
+		}
+	}
+	return true
+}
+
 // answer reports whether a datagram that arrived for tw at now gets the
 // CONNECTION_CLOSE again, and notes that it does.
 func (tw *timeWait) answer(now time.Time) bool {
