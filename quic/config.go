@@ -211,6 +211,16 @@ func (c *Config) withDefaults() *Config {
 	return &n
 }
 
+// preferredVersion is the first of c.Versions that we implement.
+func (c *Config) preferredVersion() uint32 {
+	for _, v := range c.Versions {
+		if wire.IsSupportedVersion(v) {
+			return v
+		}
+	}
+	return 0
+}
+
 // supportsVersion reports whether v is one of c.Versions.
 func (c *Config) supportsVersion(v uint32) bool {
 	for _, x := range c.Versions {

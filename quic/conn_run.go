@@ -130,8 +130,7 @@ func (c *Conn) handleTimers(now time.Time) {
 					// (a lost HANDSHAKE_DONE or answer reaches a peer whose
 					// ACKs are being lost, instead of bare PINGs).
 					st.rec.OldestUnacked(sp, n, c.requeueFrames)
-				}
-				if sp != sched.AppData {
+				} else {
 					// RFC 9002 §6.2.4: a probe may carry data again; during
 					// the handshake, resend every unacknowledged CRYPTO byte
 					// rather than a bare PING.

@@ -30,8 +30,8 @@ func (c *Conn) startTLS() error {
 	// switch to, and they are set before the handshake starts: crypto/tls
 	// then needs no round trip to ask for them in the middle of the
 	// ClientHello.
-	if c.isClient || c.preferredVersion() == st.version {
-		st.paramsPreset = !c.isClient
+	st.paramsPreset = !c.isClient && st.version == c.config.preferredVersion()
+	if c.isClient || st.paramsPreset {
 		params := st.localParams()
 		st.tls.SetTransportParameters(params.Append(nil, !c.isClient))
 	}
@@ -391,14 +391,4 @@ func (c *Conn) negotiateVersion(p *wire.TransportParameters) error {
 		}
 	}
 	return nil
-}
-
-// preferredVersion is the first of our versions that we implement.
-func (c *Conn) preferredVersion() uint32 {
-	for _, v := range c.config.Versions {
-		if wire.IsSupportedVersion(v) {
-			return v
-		}
-	}
-	return 0
 }

@@ -128,10 +128,9 @@ func setBuffer(s, opt, force, target int) int {
 	if got := getBuffer(s, opt); got >= target {
 		return got
 	}
-	if unix.SetsockoptInt(s, unix.SOL_SOCKET, force, target) != nil { // EPERM unless privileged
-		return getBuffer(s, opt)
+	if unix.SetsockoptInt(s, unix.SOL_SOCKET, force, target) == nil { // EPERM unless privileged
+		forceWorks.Store(true)
 	}
-	forceWorks.Store(true)
 	return getBuffer(s, opt)
 }
 
